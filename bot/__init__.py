@@ -1,0 +1,1 @@
+"""The exchange-programme assistant of the Embassy of Japan in Belgium."""

@@ -1,0 +1,134 @@
+"""``python -m bot``: run the bot, chat in the terminal, and the staff tools."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from bot.config import Settings
+from bot.core.errors import BotError, KnowledgeError
+from bot.core.evaluation import describe, evaluate, load_questions
+from bot.core.languages import LANGUAGES
+from bot.core.loading import load_knowledge
+from bot.core.matching import Matcher
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    command = args.command or "run"
+    try:
+        if command == "run":
+            return _run()
+        if command == "chat":
+            return _chat(args.knowledge)
+        if command == "check-knowledge":
+            return _check_knowledge(args.directory)
+        if command == "ask":
+            return _ask(args)
+        if command == "eval":
+            return _eval(args)
+    except KnowledgeError as exc:
+        print(exc.report(), file=sys.stderr)
+        return 1
+    except BotError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    parser.error(f"unknown command {command!r}")
+    return 2
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m bot",
+        description="The exchange-programme assistant of the Embassy of Japan in Belgium.",
+    )
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    commands.add_parser("run", help="run the Telegram bot (the default; a console chat when no token is set)")
+    chat = commands.add_parser("chat", help="talk to the bot in this terminal, no Telegram needed")
+    chat.add_argument("--knowledge", type=Path, default=None, help="knowledge directory (default: KNOWLEDGE_DIR)")
+    check = commands.add_parser("check-knowledge", help="validate the knowledge base and list every problem")
+    check.add_argument("directory", nargs="?", type=Path, default=None, help="default: KNOWLEDGE_DIR")
+    ask = commands.add_parser("ask", help="match one question and print what the bot would answer")
+    ask.add_argument("question")
+    ask.add_argument("--lang", choices=LANGUAGES, default=None, help="the user's chosen language")
+    ask.add_argument("--json", action="store_true", help="print one JSON object")
+    ask.add_argument("--knowledge", type=Path, default=None)
+    ev = commands.add_parser("eval", help="measure matching accuracy on a labelled question file")
+    ev.add_argument("file", type=Path)
+    ev.add_argument("--json", action="store_true", help="end with one JSON object of the figures")
+    ev.add_argument("--knowledge", type=Path, default=None)
+    return parser
+
+
+def _knowledge_dir(override: Path | None) -> Path:
+    return override if override is not None else Settings().knowledge_dir
+
+
+def _check_knowledge(directory: Path | None) -> int:
+    path = _knowledge_dir(directory)
+    knowledge = load_knowledge(path)
+    examples = sum(len(entry.questions[lang]) for entry in knowledge.entries for lang in LANGUAGES)
+    print(
+        f"OK: {path} holds {len(knowledge.entries)} entries in {len(knowledge.programmes)} programmes, "
+        f"{examples} example questions (version {knowledge.version})."
+    )
+    return 0
+
+
+def _ask(args: argparse.Namespace) -> int:
+    from bot.core.rendering import render_plain
+
+    matcher = Matcher(load_knowledge(_knowledge_dir(args.knowledge)))
+    result = matcher.match(args.question)
+    described = describe(result)
+    if args.lang:
+        described["lang"] = args.lang
+    if args.json:
+        print(json.dumps(described, ensure_ascii=False))
+    else:
+        print(render_plain(result, matcher.knowledge, lang=args.lang))
+    return 0
+
+
+def _eval(args: argparse.Namespace) -> int:
+    matcher = Matcher(load_knowledge(_knowledge_dir(args.knowledge)))
+    report = evaluate(matcher, load_questions(args.file))
+    figures = report.as_dict()
+    print(f"questions: {report.total}   correct: {report.correct}   accuracy: {report.accuracy:.3f}")
+    for lang, value in figures["accuracy_by_lang"].items():
+        print(f"  {lang}: {value:.3f} ({report.correct_by_lang[lang]}/{report.by_lang[lang]})")
+    if figures["in_scope_accuracy"] is not None:
+        print(f"in-scope accuracy: {figures['in_scope_accuracy']:.3f} ({report.in_scope_correct}/{report.in_scope})")
+    if figures["out_of_scope_rejection"] is not None:
+        print(
+            f"out-of-scope rejection: {figures['out_of_scope_rejection']:.3f} "
+            f"({report.out_of_scope_rejected}/{report.out_of_scope})"
+        )
+    print(f"answered with a wrong entry: {report.confident_wrong}")
+    if report.misses:
+        print(f"misses ({len(report.misses)}):")
+        for miss in report.misses:
+            extra = f" suggested {', '.join(miss.suggestions)}" if miss.suggestions else ""
+            print(
+                f"  [{miss.item.lang}] expect {miss.item.expect or 'none'}, got {miss.got or 'none'} "
+                f"({miss.score:.0f}){extra}: {miss.item.question}"
+            )
+    if args.json:
+        print(json.dumps(figures, ensure_ascii=False))
+    return 0
+
+
+def _run() -> int:
+    from bot.app import run
+
+    return run(Settings())
+
+
+def _chat(knowledge: Path | None) -> int:
+    from bot.console import chat
+
+    return chat(Settings(), knowledge_dir=knowledge)

@@ -1,0 +1,1 @@
+"""The Telegram-free core: knowledge, matching, quiz and alert planning."""

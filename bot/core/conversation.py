@@ -1,0 +1,146 @@
+"""The bot's replies, built from the knowledge base and a match; shared by Telegram and the console.
+
+Adapters call these with the user's language and render the ``Reply`` they get back; no adapter decides
+what to say.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Final
+
+from bot.core.i18n import t
+from bot.core.knowledge import Entry, KnowledgeBase
+from bot.core.languages import Lang
+from bot.core.matching import Answer, MatchResult, Suggestions
+from bot.core.views import Button, Reply, ShowEntry, ShowMenu, ShowProgramme
+
+CONTACT_ENTRY: Final = "contact.embassy"
+MAX_RELATED: Final = 3
+DEEP_LINK_MAX: Final = 64
+"""Telegram's own limit on a start parameter; anything longer is not from a link of ours."""
+
+
+def welcome(knowledge: KnowledgeBase, lang: Lang) -> Reply:
+    text = t(
+        lang,
+        "**Welcome!** I am the exchange-programme assistant of the Embassy of Japan in Belgium.\n\n"
+        "Ask me a question in your own words, in English, French or Dutch, or choose a topic below.",
+    )
+    return Reply(text, main_menu_buttons(knowledge, lang))
+
+
+def main_menu_buttons(knowledge: KnowledgeBase, lang: Lang) -> tuple[tuple[Button, ...], ...]:
+    rows: list[tuple[Button, ...]] = [
+        tuple(Button(p.name[lang], ShowProgramme(p.id)) for p in knowledge.programmes),
+    ]
+    general = knowledge.topics_of(None)
+    rows.extend(_pairs([Button(entry.title[lang], ShowEntry(entry.id)) for entry in general]))
+    return tuple(row for row in rows if row)
+
+
+def deep_link(knowledge: KnowledgeBase, payload: str, lang: Lang) -> Reply:
+    """``/start <payload>``: a programme or an entry id opens it; anything else opens the main menu."""
+    payload = payload.strip().lower()
+    if len(payload) <= DEEP_LINK_MAX:
+        if knowledge.programme(payload) is not None:
+            return programme_menu(knowledge, payload, lang)
+        entry = knowledge.get(payload.replace("-", "."))
+        if entry is not None and entry.is_answer:
+            return entry_reply(knowledge, entry, lang)
+    return welcome(knowledge, lang)
+
+
+def programme_menu(knowledge: KnowledgeBase, programme_id: str, lang: Lang) -> Reply:
+    programme = knowledge.programme(programme_id)
+    if programme is None:
+        return stale_button(knowledge, lang)
+    text = f"**{programme.name[lang]}**\n{programme.summary[lang]}\n\n" + t(lang, "Choose a topic:")
+    buttons = _pairs([Button(e.title[lang], ShowEntry(e.id)) for e in knowledge.topics_of(programme_id)])
+    return Reply(text, (*buttons, (Button(t(lang, "◀ Main menu"), ShowMenu()),)))
+
+
+def entry_reply(knowledge: KnowledgeBase, entry: Entry, lang: Lang) -> Reply:
+    """An entry's answer with its sources and up to three related topics as buttons."""
+    parts = [f"**{entry.title[lang]}**", entry.answer[lang].strip()]
+    if entry.sources:
+        lines = [
+            t(lang, "Source: {source}, as of {as_of}", source=_source_link(s.title, s.url), as_of=s.as_of)
+            for s in entry.sources
+        ]
+        parts.append("\n".join(lines))
+    related = [knowledge.by_id[r] for r in entry.related if r in knowledge.by_id][:MAX_RELATED]
+    if entry.kind == "redirect" and CONTACT_ENTRY in knowledge.by_id and not related:
+        related = [knowledge.entry(CONTACT_ENTRY)]
+    buttons = tuple((Button(r.title[lang], ShowEntry(r.id)),) for r in related)
+    if entry.kind != "smalltalk":
+        buttons = (*buttons, (Button(t(lang, "◀ Main menu"), ShowMenu()),))
+    return Reply("\n\n".join(parts), buttons)
+
+
+def reply_to_question(knowledge: KnowledgeBase, result: MatchResult, lang: Lang) -> Reply:
+    if isinstance(result, Answer):
+        return entry_reply(knowledge, result.entry, lang)
+    if isinstance(result, Suggestions):
+        text = t(lang, "I am not sure I understood. Did you mean one of these?")
+        buttons = tuple((Button(c.entry.title[lang], ShowEntry(c.entry.id)),) for c in result.candidates)
+        return Reply(text, buttons)
+    return fallback(knowledge, lang)
+
+
+def fallback(knowledge: KnowledgeBase, lang: Lang) -> Reply:
+    """The honest "I don't know": what the bot can help with, and who can answer instead."""
+    names = ", ".join(p.name[lang] for p in knowledge.programmes)
+    text = t(
+        lang,
+        "Sorry, I don't know the answer to that. I can help with questions about the exchange programmes "
+        "of the Embassy of Japan in Belgium: {programmes}.\n\n"
+        "For anything else, please contact the embassy.",
+        programmes=names,
+    )
+    rows: list[tuple[Button, ...]] = [tuple(Button(p.name[lang], ShowProgramme(p.id)) for p in knowledge.programmes)]
+    contact = knowledge.get(CONTACT_ENTRY)
+    if contact is not None:
+        rows.append((Button(contact.title[lang], ShowEntry(contact.id)),))
+    return Reply(text, tuple(rows))
+
+
+def help_reply(lang: Lang) -> Reply:
+    text = t(
+        lang,
+        "**How to use this bot**\n"
+        "Ask any question about MIRAI or the JET Programme in English, French or Dutch.\n\n"
+        "- /start: the main menu\n"
+        "- /help: this message",
+    )
+    return Reply(text, ((Button(t(lang, "◀ Main menu"), ShowMenu()),),))
+
+
+def not_text(lang: Lang) -> Reply:
+    return Reply(
+        t(lang, "I can only read text messages. Ask me a question in words, or send /help."),
+    )
+
+
+def no_words(lang: Lang) -> Reply:
+    return Reply(t(lang, "Please ask your question in words, in English, French or Dutch."))
+
+
+def unknown_command(lang: Lang) -> Reply:
+    return Reply(t(lang, "I don't know that command. Send /help to see what I can do."))
+
+
+def stale_button(knowledge: KnowledgeBase, lang: Lang) -> Reply:
+    return Reply(
+        t(lang, "This button is out of date. Here is the menu again."),
+        main_menu_buttons(knowledge, lang),
+    )
+
+
+def _source_link(title: str, url: str | None) -> str:
+    clean = re.sub(r"[\[\]]", "", title)
+    return f"[{clean}]({url})" if url else clean
+
+
+def _pairs(buttons: list[Button]) -> list[tuple[Button, ...]]:
+    return [tuple(buttons[i : i + 2]) for i in range(0, len(buttons), 2)]

@@ -1,0 +1,135 @@
+"""The knowledge base as immutable models: programmes, entries, sources.
+
+Staff write these as YAML in ``knowledge/`` (see ``knowledge/README.md``); ``bot.core.loading`` turns
+the files into the models below and reports every problem with its file and line.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Annotated, Final, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+
+from bot.core.languages import LANGUAGES, Lang
+
+ENTRY_ID_PATTERN: Final = r"^[a-z][a-z0-9_]*(\.[a-z0-9_]+)*$"
+ANSWER_MAX_CHARS: Final = 3500
+"""Room is left under Telegram's 4,096 characters for the title, the source line and HTML tags."""
+
+NonEmpty = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
+EntryId = Annotated[str, StringConstraints(pattern=ENTRY_ID_PATTERN)]
+EntryKind = Literal["answer", "redirect", "smalltalk"]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class Text(_Model):
+    """A text in every language the bot speaks."""
+
+    en: NonEmpty
+    fr: NonEmpty
+    nl: NonEmpty
+
+    def __getitem__(self, lang: Lang) -> str:
+        return str(getattr(self, lang))
+
+
+class Examples(_Model):
+    """Example questions per language: the phrasings the matcher learns from."""
+
+    en: tuple[NonEmpty, ...] = Field(min_length=1)
+    fr: tuple[NonEmpty, ...] = Field(min_length=1)
+    nl: tuple[NonEmpty, ...] = Field(min_length=1)
+
+    def __getitem__(self, lang: Lang) -> tuple[str, ...]:
+        value: tuple[str, ...] = getattr(self, lang)
+        return value
+
+    def items(self) -> Iterator[tuple[Lang, str]]:
+        for lang in LANGUAGES:
+            for question in self[lang]:
+                yield lang, question
+
+
+class Source(_Model):
+    """Where a fact comes from and which year or edition it describes."""
+
+    title: NonEmpty
+    url: Annotated[str, StringConstraints(pattern=r"^https?://\S+$")] | None = None
+    as_of: NonEmpty = Field(description="Year or edition the fact applies to, shown to students.")
+
+    @field_validator("as_of", mode="before")
+    @classmethod
+    def _year_as_text(cls, value: object) -> object:
+        # Staff naturally write `as_of: 2019`; YAML reads that as a number.
+        return str(value) if isinstance(value, int) else value
+
+
+class Entry(_Model):
+    """One knowledge entry: a topic a student can ask about, and its answer."""
+
+    id: EntryId
+    kind: EntryKind = "answer"
+    title: Text
+    answer: Text
+    questions: Examples
+    keywords: tuple[NonEmpty, ...] = ()
+    related: tuple[EntryId, ...] = ()
+    sources: tuple[Source, ...] = ()
+    programme: str | None = Field(default=None, description="Set by the loader from the file's programme.")
+
+    @field_validator("keywords", mode="before")
+    @classmethod
+    def _keywords_as_text(cls, value: object) -> object:
+        if isinstance(value, list):
+            return [str(item) if isinstance(item, int | float) else item for item in value]
+        return value
+
+    @property
+    def is_answer(self) -> bool:
+        """True for programme knowledge; redirects and small talk are not answers from the knowledge."""
+        return self.kind == "answer"
+
+
+class Programme(_Model):
+    """An exchange programme: its name, its one-line summary, and (in its file) its entries."""
+
+    id: Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]*$")]
+    name: Text
+    summary: Text
+
+
+@dataclass(frozen=True, slots=True)
+class KnowledgeBase:
+    """The whole validated knowledge base; immutable, so a reload swaps it whole."""
+
+    entries: tuple[Entry, ...]
+    programmes: tuple[Programme, ...]
+    version: str = field(default="")
+    """A short digest of the files, so that stale buttons can be recognised after a reload."""
+
+    @cached_property
+    def by_id(self) -> Mapping[str, Entry]:
+        return {entry.id: entry for entry in self.entries}
+
+    def entry(self, entry_id: str) -> Entry:
+        return self.by_id[entry_id]
+
+    def get(self, entry_id: str) -> Entry | None:
+        return self.by_id.get(entry_id)
+
+    def programme(self, programme_id: str) -> Programme | None:
+        return next((p for p in self.programmes if p.id == programme_id), None)
+
+    def topics_of(self, programme_id: str | None) -> tuple[Entry, ...]:
+        """The answer entries of a programme (None: the general ones), in file order."""
+        return tuple(e for e in self.entries if e.programme == programme_id and e.is_answer)
+
+    @property
+    def answer_ids(self) -> frozenset[str]:
+        return frozenset(e.id for e in self.entries if e.is_answer)

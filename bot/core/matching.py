@@ -1,0 +1,265 @@
+"""Match a student's question to a knowledge entry, or say honestly that none fits.
+
+The design follows ``matching-notes.md``: off-the-shelf string scorers let short examples win everything,
+so the scorer works at token level. Every example question of every entry, in every language, is indexed
+as a set of content words. A question's words are mapped to the index vocabulary (exactly, or by
+``rapidfuzz`` similarity for typos and inflections), and each example is scored by IDF-weighted soft
+precision (how much of the question it explains; words the knowledge base has never seen weigh against)
+and recall (how much of the example the question covers). An entry scores as its best example, plus a
+boost for its keywords. Two calibrated thresholds and a margin over the runner-up decide between an
+answer, "did you mean" suggestions, and no match.
+
+All per-example work is vectorised with NumPy over an inverted index built once, so the cost of a
+question grows with the number of examples that share a word with it, not with the knowledge base.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import OrderedDict
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+from rapidfuzz import fuzz, process
+
+from bot.core.knowledge import Entry, KnowledgeBase
+from bot.core.languages import LANGUAGES, Lang
+from bot.core.normalize import content_words, guess_language
+
+FloatArray = npt.NDArray[np.float64]
+IntArray = npt.NDArray[np.int64]
+
+
+@dataclass(frozen=True, slots=True)
+class MatcherSettings:
+    """The calibrated knobs of the matcher; ``benchmarks/eval`` reports what a change does to them."""
+
+    answer_threshold: float = 0.50
+    suggest_threshold: float = 0.30
+    margin: float = 0.04
+    """An answer needs this lead over the best other entry; a closer race becomes suggestions."""
+    suggest_window: float = 0.15
+    """Suggestions are the entries scoring within this of the best one."""
+    max_suggestions: int = 3
+    fuzzy_cutoff: float = 80.0
+    """``fuzz.ratio`` from which an unknown word counts as a variant of a known one."""
+    fuzzy_min_length: int = 4
+    """Shorter words are matched exactly only: 'alt' must not become 'age'."""
+    keyword_boost: float = 0.12
+    unknown_weight: float = 0.6
+    """Weight of a word the knowledge base has never seen, as a fraction of the highest IDF."""
+    recall_weight: float = 0.5
+    """How much coverage of the example counts against coverage of the question (0..1)."""
+    max_words: int = 40
+    """Only this many distinct words of a long message are considered."""
+
+
+@dataclass(frozen=True, slots=True)
+class Scored:
+    entry: Entry
+    score: float
+    """0-100."""
+
+
+@dataclass(frozen=True, slots=True)
+class Answer:
+    """One entry fits clearly. ``entry.kind`` tells an answer from a redirect or small talk."""
+
+    entry: Entry
+    score: float
+    lang: Lang | None
+    runners_up: tuple[Scored, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Suggestions:
+    """Several entries might fit: offer them as "did you mean"."""
+
+    candidates: tuple[Scored, ...]
+    score: float
+    lang: Lang | None
+
+
+@dataclass(frozen=True, slots=True)
+class NoMatch:
+    """Nothing in the knowledge base fits."""
+
+    score: float
+    lang: Lang | None
+    nearest: Scored | None = None
+
+
+MatchResult = Answer | Suggestions | NoMatch
+
+
+class Matcher:
+    """An index over one knowledge base; immutable, so it is swapped together with the knowledge base."""
+
+    def __init__(self, knowledge: KnowledgeBase, settings: MatcherSettings | None = None) -> None:
+        self.knowledge = knowledge
+        self.settings = settings or MatcherSettings()
+        self._entries: tuple[Entry, ...] = knowledge.entries
+        vocabulary: dict[str, int] = {}
+        example_words: list[list[int]] = []
+        example_entry: list[int] = []
+        example_lang: list[int] = []
+        entry_keywords: dict[int, set[int]] = {}
+
+        def word_id(word: str) -> int:
+            return vocabulary.setdefault(word, len(vocabulary))
+
+        for entry_index, entry in enumerate(self._entries):
+            for lang, question in entry.questions.items():
+                ids = sorted({word_id(word) for word in content_words(question)})
+                if ids:
+                    example_words.append(ids)
+                    example_entry.append(entry_index)
+                    example_lang.append(LANGUAGES.index(lang))
+            for keyword in entry.keywords:
+                for word in content_words(keyword):
+                    entry_keywords.setdefault(word_id(word), set()).add(entry_index)
+
+        self._vocabulary = vocabulary
+        self._words: list[str] = list(vocabulary)
+        n_words, n_entries = len(vocabulary), len(self._entries)
+
+        # IDF over entries, not examples: a word in every MIRAI entry tells little about which one.
+        entry_sets: list[set[int]] = [set() for _ in range(n_entries)]
+        for ids, entry_index in zip(example_words, example_entry, strict=True):
+            entry_sets[entry_index].update(ids)
+        document_frequency = np.zeros(n_words)
+        for words_of_entry in entry_sets:
+            document_frequency[list(words_of_entry)] += 1
+        self._idf: FloatArray = np.log((n_entries + 1) / (document_frequency + 0.5)) + 0.1
+        self._unknown_weight = float(self._idf.max(initial=1.0)) * self.settings.unknown_weight
+
+        # Inverted index (CSR layout): postings of word w are _post_examples[_post_start[w]:_post_start[w + 1]].
+        order: list[list[int]] = [[] for _ in range(n_words)]
+        for example_index, ids in enumerate(example_words):
+            for word_index in ids:
+                order[word_index].append(example_index)
+        lengths = np.array([len(p) for p in order], dtype=np.int64)
+        self._post_start: IntArray = np.concatenate(([0], np.cumsum(lengths))).astype(np.int64)
+        self._post_examples: IntArray = np.array([e for p in order for e in p], dtype=np.int64)
+
+        self._n_examples = len(example_words)
+        self._example_entry: IntArray = np.array(example_entry, dtype=np.int64)
+        self._example_lang: IntArray = np.array(example_lang, dtype=np.int64)
+        self._example_mass: FloatArray = np.array([self._idf[ids].sum() for ids in example_words], dtype=np.float64)
+        # Examples are laid out entry by entry, so an entry's best example is one reduceat away.
+        starts = np.searchsorted(self._example_entry, np.arange(n_entries))
+        self._entry_has_examples = np.bincount(self._example_entry, minlength=n_entries) > 0
+        self._entry_starts: IntArray = starts[self._entry_has_examples].astype(np.int64)
+        self._keyword_entries = {word: np.array(sorted(e), dtype=np.int64) for word, e in entry_keywords.items()}
+        self._fuzzy_cache: OrderedDict[str, tuple[tuple[int, float], ...]] = OrderedDict()
+
+    # -- public API -------------------------------------------------------------------------------
+
+    def match(self, text: str) -> MatchResult:
+        """Decide what the bot should do with this question."""
+        ranked, example_lang = self._rank(text)
+        lang = guess_language(text) or example_lang
+        settings = self.settings
+        if not ranked or ranked[0].score < settings.suggest_threshold * 100:
+            return NoMatch(score=ranked[0].score if ranked else 0.0, lang=lang, nearest=ranked[0] if ranked else None)
+        best = ranked[0]
+        runner_up = ranked[1].score if len(ranked) > 1 else 0.0
+        if best.score >= settings.answer_threshold * 100 and best.score - runner_up >= settings.margin * 100:
+            return Answer(entry=best.entry, score=best.score, lang=lang, runners_up=tuple(ranked[1:4]))
+        floor = max(settings.suggest_threshold * 100, best.score - settings.suggest_window * 100)
+        candidates = tuple(s for s in ranked if s.score >= floor and s.entry.is_answer)[: settings.max_suggestions]
+        if not candidates:
+            return NoMatch(score=best.score, lang=lang, nearest=best)
+        return Suggestions(candidates=candidates, score=best.score, lang=lang)
+
+    def scores(self, text: str) -> list[Scored]:
+        """Every entry that shares anything with the question, best first (for diagnostics and eval)."""
+        return self._rank(text)[0]
+
+    # -- scoring ----------------------------------------------------------------------------------
+
+    def _rank(self, text: str) -> tuple[list[Scored], Lang | None]:
+        query = content_words(text)[: self.settings.max_words]
+        if not query or self._n_examples == 0:
+            return [], None
+        precision_num = np.zeros(self._n_examples)
+        recall_num = np.zeros(self._n_examples)
+        query_mass = 0.0
+        covered: dict[int, float] = {}
+        keyword_hits: set[int] = set()
+        for word in query:
+            matches = self._lookup(word)
+            if not matches:
+                query_mass += self._unknown_weight
+                continue
+            weight = max(float(self._idf[w]) * sim for w, sim in matches)
+            query_mass += weight
+            ids = np.concatenate([self._postings(w) for w, _ in matches])
+            sims = np.concatenate([np.full(self._postings(w).size, sim) for w, sim in matches])
+            best_per_example = np.minimum(np.bincount(ids, weights=sims, minlength=self._n_examples), 1.0)
+            precision_num += weight * best_per_example
+            for w, sim in matches:
+                covered[w] = max(covered.get(w, 0.0), sim)
+                if sim >= 0.9 and w in self._keyword_entries:
+                    keyword_hits.update(self._keyword_entries[w].tolist())
+        if not covered:
+            return [], None
+        for w, sim in covered.items():
+            postings = self._postings(w)
+            recall_num[postings] += float(self._idf[w]) * sim
+
+        precision = precision_num / query_mass
+        recall = recall_num / np.maximum(self._example_mass, 1e-9)
+        alpha = self.settings.recall_weight
+        # Weighted harmonic mean: zero if either side is zero, like an F-score.
+        denominator = (1 - alpha) * recall + alpha * precision
+        example_score = np.where(denominator > 0, precision * recall / np.maximum(denominator, 1e-12), 0.0)
+
+        entry_best = np.zeros(len(self._entries))
+        entry_best[self._entry_has_examples] = np.maximum.reduceat(example_score, self._entry_starts)
+        if keyword_hits:
+            boosted = np.fromiter(keyword_hits, dtype=np.int64)
+            entry_best[boosted] = np.where(
+                entry_best[boosted] > 0, entry_best[boosted] + self.settings.keyword_boost, 0.0
+            )
+        top_example = int(np.argmax(example_score))
+        example_lang = LANGUAGES[int(self._example_lang[top_example])] if example_score[top_example] > 0 else None
+        candidates = np.flatnonzero(entry_best > 0)
+        order = candidates[np.argsort(-entry_best[candidates], kind="stable")]
+        ranked = [Scored(self._entries[i], round(min(float(entry_best[i]), 1.0) * 100, 1)) for i in order]
+        return ranked, example_lang
+
+    def _postings(self, word: int) -> IntArray:
+        return self._post_examples[self._post_start[word] : self._post_start[word + 1]]
+
+    def _lookup(self, word: str) -> tuple[tuple[int, float], ...]:
+        """Vocabulary words that ``word`` stands for, with their similarity (1.0 for itself)."""
+        cached = self._fuzzy_cache.get(word)
+        if cached is not None:
+            self._fuzzy_cache.move_to_end(word)
+            return cached
+        found: dict[int, float] = {}
+        exact = self._vocabulary.get(word)
+        if exact is not None:
+            found[exact] = 1.0
+        if len(word) >= self.settings.fuzzy_min_length:
+            for _, score, index in process.extract(
+                word,
+                self._words,
+                scorer=fuzz.ratio,
+                score_cutoff=self.settings.fuzzy_cutoff,
+                limit=5,
+            ):
+                if len(self._words[index]) >= self.settings.fuzzy_min_length:
+                    found.setdefault(index, _similarity(score))
+        result = tuple(found.items())
+        self._fuzzy_cache[word] = result
+        if len(self._fuzzy_cache) > 20_000:
+            self._fuzzy_cache.popitem(last=False)
+        return result
+
+
+def _similarity(ratio: float) -> float:
+    """Map a fuzz.ratio above the cutoff to a weight that falls faster than linear: typos are not equals."""
+    return math.pow(ratio / 100.0, 2)

@@ -1,0 +1,87 @@
+"""Text normalisation shared by the knowledge index and incoming questions.
+
+Both sides go through the same steps, so that "Âge minimum ?", "age minimum" and "AGE MINIMUM!!" meet:
+Unicode compatibility folding, lower case, accents removed, every run of non-alphanumerics one space.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from functools import lru_cache
+from typing import Final
+
+from bot.core.languages import LANGUAGES, Lang
+
+_NON_WORD: Final = re.compile(r"[^0-9a-z]+")
+
+# Function words only: question words ("when", "who", "combien", "wanneer") stay, because they tell
+# topics apart. Kept short on purpose; rare function words cost little thanks to IDF weighting.
+STOP_WORDS: Final[dict[Lang, frozenset[str]]] = {
+    "en": frozenset(
+        """a an the and or but if of to in on at for from by with about as into than then so is are was were
+        be been being am do does did done have has had having i me my mine im ive id you your youre u ur we us
+        our they them their he she his her it its this that these those there here will would shall should
+        can could may might must just really also very too please hi hello hey thanks any some all no not
+        dont doesnt cant isnt arent wont didnt what s t m re ve ll d""".split()
+    ),
+    "fr": frozenset(
+        """le la les l un une des du de d au aux et ou mais si a à en dans sur sous pour par avec sans ce cet
+        cette ces c ca ça est sont etre être ete été suis es sommes etes êtes ai as avons avez ont avoir
+        je j me m moi tu te t toi il elle on nous vous ils elles lui leur leurs se s sa son ses mon ma mes ton
+        ta tes notre nos votre vos y qu que qui quoi ne n pas plus tres très aussi bien alors donc
+        svp stp bonjour merci faut peut peux pouvez puis""".split()
+    ),
+    "nl": frozenset(
+        """de het een en of maar als van voor in op aan met bij naar uit om te tot door over dan dat die dit
+        deze er hier daar is zijn ben bent was waren wordt worden werd heb hebt heeft hebben had ik me mij
+        mijn je jij jou jouw u uw we wij ons onze ze zij hun hen hij haar zijn het hem men kan kun kunt
+        kunnen mag mogen moet moeten zal zou zouden wil wilt willen ook nog wel al niet geen even eens
+        dus toch zo heel erg graag alsjeblieft aub hallo hoi dag bedankt dank 't""".split()
+    ),
+}
+ALL_STOP_WORDS: Final[frozenset[str]] = frozenset().union(*STOP_WORDS.values())
+
+
+@lru_cache(maxsize=8192)
+def fold(word: str) -> str:
+    """Lower case without accents: 'Âgé' -> 'age'."""
+    decomposed = unicodedata.normalize("NFKD", word.casefold())
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+
+
+def normalize(text: str) -> str:
+    """Folded text with punctuation collapsed to single spaces."""
+    return _NON_WORD.sub(" ", fold(text)).strip()
+
+
+def words(text: str) -> list[str]:
+    """All normalised words, function words included."""
+    return normalize(text).split()
+
+
+def content_words(text: str) -> list[str]:
+    """Normalised words without function words of any supported language, in order, without repeats."""
+    seen: dict[str, None] = {}
+    for word in words(text):
+        if word not in ALL_STOP_WORDS:
+            seen.setdefault(word, None)
+    return list(seen)
+
+
+_FOLDED_STOP_WORDS: Final[dict[Lang, frozenset[str]]] = {
+    lang: frozenset(fold(word) for word in STOP_WORDS[lang]) for lang in LANGUAGES
+}
+
+
+def guess_language(text: str) -> Lang | None:
+    """The language whose function words the text uses most, or None when it is unclear.
+
+    Function words are the most reliable cue in short chat messages; a tie (say "MIRAI age?") is
+    left undecided for the caller to resolve from other evidence.
+    """
+    tokens = words(text)
+    counts = {lang: sum(token in _FOLDED_STOP_WORDS[lang] for token in tokens) for lang in LANGUAGES}
+    ranked = sorted(counts.items(), key=lambda item: item[1], reverse=True)
+    (best, best_count), (_, second_count) = ranked[0], ranked[1]
+    return best if best_count > second_count else None

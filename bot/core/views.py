@@ -1,0 +1,39 @@
+"""What the bot shows, independent of where: Telegram renders it as HTML and inline keyboards, the
+console as text and numbered choices."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class ShowEntry:
+    entry_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class ShowProgramme:
+    programme_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class ShowMenu:
+    pass
+
+
+Action = ShowEntry | ShowProgramme | ShowMenu
+
+
+@dataclass(frozen=True, slots=True)
+class Button:
+    label: str
+    action: Action
+
+
+@dataclass(frozen=True, slots=True)
+class Reply:
+    """A message: ``text`` in the staff markup of ``bot.core.markup`` (so it renders to HTML or plain
+    text), and rows of buttons."""
+
+    text: str
+    buttons: tuple[tuple[Button, ...], ...] = ()

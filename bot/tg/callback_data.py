@@ -1,0 +1,47 @@
+"""Button actions packed into Telegram's ``callback_data`` (64 bytes at most) and unpacked again.
+
+Callback data comes back from the client and is never trusted: anything that is not exactly what
+``pack`` produces unpacks to ``None``, and the handler answers "out of date" rather than guessing.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Final
+
+from bot.core.views import Action, ShowEntry, ShowMenu, ShowProgramme
+
+MAX_BYTES: Final = 64
+_SEPARATOR: Final = "|"
+_ID: Final = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z0-9_]+)*$")
+
+
+class CallbackDataTooLong(ValueError):
+    """An action does not fit Telegram's 64 bytes (an entry id far too long?)."""
+
+
+def pack(action: Action) -> str:
+    if isinstance(action, ShowEntry):
+        data = f"e{_SEPARATOR}{action.entry_id}"
+    elif isinstance(action, ShowProgramme):
+        data = f"p{_SEPARATOR}{action.programme_id}"
+    else:
+        data = "m"
+    if len(data.encode()) > MAX_BYTES:
+        raise CallbackDataTooLong(f"callback data {data!r} is over {MAX_BYTES} bytes")
+    return data
+
+
+def unpack(data: object) -> Action | None:
+    if not isinstance(data, str) or not data or len(data.encode()) > MAX_BYTES:
+        return None
+    if data == "m":
+        return ShowMenu()
+    kind, _, value = data.partition(_SEPARATOR)
+    if not _ID.match(value):
+        return None
+    if kind == "e":
+        return ShowEntry(value)
+    if kind == "p":
+        return ShowProgramme(value)
+    return None

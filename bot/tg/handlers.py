@@ -1,0 +1,160 @@
+"""Telegram handlers: parse the update, ask the core, render the reply. No business rule lives here."""
+
+from __future__ import annotations
+
+import logging
+import unicodedata
+
+from telegram import Message, Update, User
+from telegram.constants import ChatType
+from telegram.error import BadRequest
+from telegram.ext import ContextTypes
+
+from bot.core import conversation
+from bot.core.engine import Engine
+from bot.core.languages import Lang, lang_from_code, resolve_lang
+from bot.core.normalize import words
+from bot.core.views import Reply, ShowEntry, ShowMenu, ShowProgramme
+from bot.tg.callback_data import unpack
+from bot.tg.render import html_chunks, keyboard
+
+log = logging.getLogger(__name__)
+
+
+class Handlers:
+    """The bot's handlers, with the engine injected rather than looked up in globals."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    async def start(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """/start, with an optional deep-link payload: a programme or an entry."""
+        message = update.effective_message
+        if message is None:
+            return
+        lang = _telegram_lang(update.effective_user)
+        knowledge = self.engine.snapshot.knowledge
+        payload = " ".join(context.args or [])
+        reply = conversation.deep_link(knowledge, payload, lang) if payload else conversation.welcome(knowledge, lang)
+        await send(message, reply)
+
+    async def help(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """/help: what the bot can do."""
+        if update.effective_message is not None:
+            await send(update.effective_message, conversation.help_reply(_telegram_lang(update.effective_user)))
+
+    async def question(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """A free-text question: match it and answer, suggest, or fall back honestly."""
+        message = update.effective_message
+        if message is None or message.text is None:
+            return
+        text = _clean(message.text)
+        if message.chat.type != ChatType.PRIVATE:
+            addressed = _addressed_text(message, text, context.bot.username)
+            if addressed is None:
+                return
+            text = addressed
+        telegram_lang = _telegram_lang(update.effective_user)
+        if not words(text):
+            await send(message, conversation.no_words(telegram_lang))
+            return
+        snapshot = self.engine.snapshot
+        result = snapshot.matcher.match(text)
+        lang = resolve_lang(result.lang, telegram_lang)
+        await send(message, conversation.reply_to_question(snapshot.knowledge, result, lang))
+
+    async def button(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """A tap on one of our inline buttons."""
+        query = update.callback_query
+        if query is None:
+            return
+        await query.answer()
+        lang = _telegram_lang(update.effective_user)
+        knowledge = self.engine.snapshot.knowledge
+        action = unpack(query.data)
+        if isinstance(action, ShowEntry) and (entry := knowledge.get(action.entry_id)) is not None:
+            reply = conversation.entry_reply(knowledge, entry, lang)
+        elif isinstance(action, ShowProgramme) and knowledge.programme(action.programme_id) is not None:
+            reply = conversation.programme_menu(knowledge, action.programme_id, lang)
+        elif isinstance(action, ShowMenu):
+            reply = conversation.welcome(knowledge, lang)
+        else:
+            log.info("stale or malformed button: %r", (query.data or "")[:64])
+            reply = conversation.stale_button(knowledge, lang)
+        if not isinstance(query.message, Message):
+            return
+        if isinstance(action, ShowEntry) and action.entry_id in knowledge.by_id:
+            await send(query.message, reply)
+        else:
+            await edit(query.message, reply)
+
+    async def not_text(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """Stickers, photos, voice and the like in a private chat."""
+        message = update.effective_message
+        if message is not None and message.chat.type == ChatType.PRIVATE:
+            await send(message, conversation.not_text(_telegram_lang(update.effective_user)))
+
+    async def unknown_command(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """A command the bot does not have (in groups only when addressed to this bot)."""
+        message = update.effective_message
+        if message is None or message.text is None:
+            return
+        command = message.text.split(maxsplit=1)[0]
+        _, _, target = command.partition("@")
+        if message.chat.type != ChatType.PRIVATE and target.lower() != (context.bot.username or "").lower():
+            return
+        await send(message, conversation.unknown_command(_telegram_lang(update.effective_user)))
+
+    async def error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """Log every error with its traceback; the user sees no traceback."""
+        update_id = update.update_id if isinstance(update, Update) else None
+        log.error("error while handling update %s", update_id, exc_info=context.error)
+
+
+async def edit(message: Message, reply: Reply) -> None:
+    """Replace a menu message in place, so browsing does not fill the chat."""
+    chunks = html_chunks(reply)
+    if len(chunks) != 1:
+        await send(message, reply)
+        return
+    try:
+        await message.edit_text(chunks[0], reply_markup=keyboard(reply))
+    except BadRequest as exc:
+        if "not modified" not in str(exc).lower():  # a double tap re-sends the same menu: nothing to do
+            raise
+
+
+async def send(message: Message, reply: Reply) -> None:
+    """Send a reply as one or more HTML messages; the keyboard goes with the last."""
+    chunks = html_chunks(reply)
+    markup = keyboard(reply)
+    for index, chunk in enumerate(chunks):
+        last = index == len(chunks) - 1
+        try:
+            await message.reply_text(chunk, reply_markup=markup if last else None)
+        except BadRequest as exc:
+            # Our HTML is generated, so this means a bug; degrade to plain text rather than go silent.
+            log.warning("Telegram refused our HTML (%s); sending plain text", exc)
+            await message.reply_text(chunk, reply_markup=markup if last else None, parse_mode=None)
+
+
+def _telegram_lang(user: User | None) -> Lang:
+    return resolve_lang(lang_from_code(user.language_code if user else None))
+
+
+def _clean(text: str) -> str:
+    """Drop control and format characters (zero-width, bidi) that would confuse matching."""
+    return "".join(ch if unicodedata.category(ch)[0] != "C" or ch in "\n\t" else " " for ch in text)
+
+
+def _addressed_text(message: Message, text: str, username: str | None) -> str | None:
+    """In a group: the text without the @mention when the bot is mentioned or replied to, else None."""
+    if username:
+        mention = f"@{username}".lower()
+        if mention in text.lower():
+            start = text.lower().index(mention)
+            return (text[:start] + text[start + len(mention) :]).strip()
+    reply_to = message.reply_to_message
+    if reply_to is not None and reply_to.from_user is not None and reply_to.from_user.username == username:
+        return text
+    return None
