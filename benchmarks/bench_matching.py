@@ -15,19 +15,19 @@ import argparse
 import random
 import statistics
 import string
-import sys
 import time
 from pathlib import Path
 
 import yaml
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from bot.core.knowledge import Entry, KnowledgeBase
+from bot.core.loading import load_knowledge
+from bot.core.matching import Matcher
+from bot.core.normalize import ALL_STOP_WORDS
 
-from bot.core.knowledge import Entry, KnowledgeBase  # noqa: E402
-from bot.core.loading import load_knowledge  # noqa: E402
-from bot.core.matching import Matcher  # noqa: E402
-from bot.core.normalize import ALL_STOP_WORDS  # noqa: E402
+ROOT = Path(__file__).resolve().parent.parent
+
+LATENCY = "  {label}: p50 {p50_ms:.3f} ms, p99 {p99_ms:.3f} ms, max {max_ms:.3f} ms over {n} questions"
 
 
 def grow(knowledge: KnowledgeBase, target: int, seed: int = 7) -> KnowledgeBase:
@@ -92,7 +92,7 @@ def main() -> None:
     startup = time.perf_counter() - started
     shipped = measure(matcher, questions, args.rounds)
     print(f"shipped knowledge base: {len(knowledge.entries)} entries, start-up {startup * 1000:.0f} ms")
-    print("  latency: p50 {p50_ms:.3f} ms, p99 {p99_ms:.3f} ms, max {max_ms:.3f} ms over {n} questions".format(**shipped))
+    print(LATENCY.format(label="latency", **shipped))
 
     grown = grow(knowledge, args.entries)
     started = time.perf_counter()
@@ -112,7 +112,7 @@ def main() -> None:
         f"  cold latency: p50 {statistics.median(cold_timings):.3f} ms, "
         f"p99 {cold_timings[int(len(cold_timings) * 0.99) - 1]:.3f} ms"
     )
-    print("  warm latency: p50 {p50_ms:.3f} ms, p99 {p99_ms:.3f} ms, max {max_ms:.3f} ms over {n} questions".format(**result))
+    print(LATENCY.format(label="warm latency", **result))
 
 
 if __name__ == "__main__":

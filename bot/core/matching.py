@@ -35,9 +35,9 @@ IntArray = npt.NDArray[np.int64]
 class MatcherSettings:
     """The calibrated knobs of the matcher; ``benchmarks/eval`` reports what a change does to them."""
 
-    answer_threshold: float = 0.50
+    answer_threshold: float = 0.45
     suggest_threshold: float = 0.30
-    margin: float = 0.04
+    margin: float = 0.02
     """An answer needs this lead over the best other entry; a closer race becomes suggestions."""
     suggest_window: float = 0.15
     """Suggestions are the entries scoring within this of the best one."""
@@ -51,6 +51,9 @@ class MatcherSettings:
     """Weight of a word the knowledge base has never seen, as a fraction of the highest IDF."""
     recall_weight: float = 0.5
     """How much coverage of the example counts against coverage of the question (0..1)."""
+    example_weight: float = 0.5
+    """Share of the best single example in an entry's score; the rest is how much of the question the
+    entry's whole vocabulary explains, which rewards questions whose words are spread over examples."""
     max_words: int = 40
     """Only this many distinct words of a long message are considered."""
 
@@ -59,7 +62,7 @@ class MatcherSettings:
 class Scored:
     entry: Entry
     score: float
-    """0-100."""
+    """0-100 for a full match; a keyword boost can take it above."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -143,6 +146,15 @@ class Matcher:
         self._post_start: IntArray = np.concatenate(([0], np.cumsum(lengths))).astype(np.int64)
         self._post_examples: IntArray = np.array([e for p in order for e in p], dtype=np.int64)
 
+        # The same inverted index at entry level: which entries use word w anywhere in their examples.
+        entry_postings: list[list[int]] = [[] for _ in range(n_words)]
+        for entry_index, words_of_entry in enumerate(entry_sets):
+            for word_index in words_of_entry:
+                entry_postings[word_index].append(entry_index)
+        entry_lengths = np.array([len(p) for p in entry_postings], dtype=np.int64)
+        self._entry_post_start: IntArray = np.concatenate(([0], np.cumsum(entry_lengths))).astype(np.int64)
+        self._entry_post: IntArray = np.array([e for p in entry_postings for e in p], dtype=np.int64)
+
         self._n_examples = len(example_words)
         self._example_entry: IntArray = np.array(example_entry, dtype=np.int64)
         self._example_lang: IntArray = np.array(example_lang, dtype=np.int64)
@@ -183,8 +195,10 @@ class Matcher:
         query = content_words(text)[: self.settings.max_words]
         if not query or self._n_examples == 0:
             return [], None
+        n_entries = len(self._entries)
         precision_num = np.zeros(self._n_examples)
         recall_num = np.zeros(self._n_examples)
+        entry_precision_num = np.zeros(n_entries)
         query_mass = 0.0
         covered: dict[int, float] = {}
         keyword_hits: set[int] = set()
@@ -199,6 +213,9 @@ class Matcher:
             sims = np.concatenate([np.full(self._postings(w).size, sim) for w, sim in matches])
             best_per_example = np.minimum(np.bincount(ids, weights=sims, minlength=self._n_examples), 1.0)
             precision_num += weight * best_per_example
+            entry_ids = np.concatenate([self._entry_postings(w) for w, _ in matches])
+            entry_sims = np.concatenate([np.full(self._entry_postings(w).size, sim) for w, sim in matches])
+            entry_precision_num += weight * np.minimum(np.bincount(entry_ids, entry_sims, minlength=n_entries), 1.0)
             for w, sim in matches:
                 covered[w] = max(covered.get(w, 0.0), sim)
                 if sim >= 0.9 and w in self._keyword_entries:
@@ -216,8 +233,10 @@ class Matcher:
         denominator = (1 - alpha) * recall + alpha * precision
         example_score = np.where(denominator > 0, precision * recall / np.maximum(denominator, 1e-12), 0.0)
 
-        entry_best = np.zeros(len(self._entries))
+        entry_best = np.zeros(n_entries)
         entry_best[self._entry_has_examples] = np.maximum.reduceat(example_score, self._entry_starts)
+        lam = self.settings.example_weight
+        entry_best = np.where(entry_best > 0, lam * entry_best + (1 - lam) * entry_precision_num / query_mass, 0.0)
         if keyword_hits:
             boosted = np.fromiter(keyword_hits, dtype=np.int64)
             entry_best[boosted] = np.where(
@@ -227,8 +246,11 @@ class Matcher:
         example_lang = LANGUAGES[int(self._example_lang[top_example])] if example_score[top_example] > 0 else None
         candidates = np.flatnonzero(entry_best > 0)
         order = candidates[np.argsort(-entry_best[candidates], kind="stable")]
-        ranked = [Scored(self._entries[i], round(min(float(entry_best[i]), 1.0) * 100, 1)) for i in order]
+        ranked = [Scored(self._entries[i], round(float(entry_best[i]) * 100, 1)) for i in order]
         return ranked, example_lang
+
+    def _entry_postings(self, word: int) -> IntArray:
+        return self._entry_post[self._entry_post_start[word] : self._entry_post_start[word + 1]]
 
     def _postings(self, word: int) -> IntArray:
         return self._post_examples[self._post_start[word] : self._post_start[word + 1]]
