@@ -58,6 +58,8 @@ class Settings(BaseSettings):
                 days = sorted({int(part) for part in value.split(",") if part.strip()}, reverse=True)
             except ValueError as exc:
                 raise ValueError(f"ALERT_REMINDER_DAYS must be comma-separated days, got {value!r}") from exc
+            if any(day < 0 for day in days):
+                raise ValueError(f"ALERT_REMINDER_DAYS must be days before the deadline (0 or more), got {value!r}")
             return tuple(days)
         return value
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
+from datetime import date
 from functools import cached_property
 from typing import Annotated, Final, Literal
 
@@ -66,8 +67,8 @@ class Source(_Model):
     @field_validator("as_of", mode="before")
     @classmethod
     def _year_as_text(cls, value: object) -> object:
-        # Staff naturally write `as_of: 2019`; YAML reads that as a number.
-        return str(value) if isinstance(value, int) else value
+        # Staff naturally write `as_of: 2019` or `as_of: 2020-04-01`; YAML reads those as a number or a date.
+        return str(value) if isinstance(value, int | date) and not isinstance(value, bool) else value
 
 
 class Entry(_Model):
@@ -87,7 +88,9 @@ class Entry(_Model):
     @classmethod
     def _keywords_as_text(cls, value: object) -> object:
         if isinstance(value, list):
-            return [str(item) if isinstance(item, int | float) else item for item in value]
+            return [
+                str(item) if isinstance(item, int | float) and not isinstance(item, bool) else item for item in value
+            ]
         return value
 
     @property
@@ -104,7 +107,7 @@ class Programme(_Model):
     summary: Text
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)  # no slots: cached_property needs an instance __dict__
 class KnowledgeBase:
     """The whole validated knowledge base; immutable, so a reload swaps it whole."""
 

@@ -10,10 +10,10 @@ import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import yaml
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ValidationError
 
 from bot.core import markup
 from bot.core.errors import KnowledgeError, Problem
@@ -22,13 +22,17 @@ from bot.core.languages import LANGUAGES
 from bot.core.normalize import normalize
 
 Path_ = tuple[str | int, ...]
+_M = TypeVar("_M", bound=BaseModel)
 
 
-class _KnowledgeFile(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+_FILE_KEYS = ("programme", "entries")
 
-    programme: Programme | None = None
-    entries: tuple[Entry, ...] = ()
+
+@dataclass(frozen=True, slots=True)
+class _KnowledgeFile:
+    programme: Programme | None
+    entries: tuple[tuple[int, Entry], ...]
+    """Valid entries with their position in the file (positions locate lines; invalid ones are skipped)."""
 
 
 @dataclass(slots=True)
@@ -56,7 +60,8 @@ def load_knowledge(directory: Path) -> KnowledgeBase:
 
     problems: list[Problem] = []
     entries: list[tuple[Entry, str, _Parsed, int]] = []
-    programmes: list[Programme] = []
+    programmes: list[tuple[Programme, str]] = []
+    declared_ids: set[str] = set()
     digest = hashlib.sha256()
     for path in files:
         raw = path.read_bytes()
@@ -69,21 +74,22 @@ def load_knowledge(directory: Path) -> KnowledgeBase:
             continue
         if parsed is None:
             continue
+        declared_ids.update(_declared_ids(parsed.data))
         knowledge_file = _validate_file(parsed, name, problems)
         if knowledge_file is None:
             continue
         programme_id = knowledge_file.programme.id if knowledge_file.programme else None
         if knowledge_file.programme is not None:
-            programmes.append(knowledge_file.programme)
-        for index, entry in enumerate(knowledge_file.entries):
+            programmes.append((knowledge_file.programme, name))
+        for index, entry in knowledge_file.entries:
             entries.append((entry.model_copy(update={"programme": programme_id}), name, parsed, index))
 
-    problems.extend(_cross_check(entries, programmes))
+    problems.extend(_cross_check(entries, programmes, declared_ids))
     if problems:
         raise KnowledgeError(directory, problems)
     return KnowledgeBase(
         entries=tuple(entry for entry, *_ in entries),
-        programmes=tuple(programmes),
+        programmes=tuple(programme for programme, _ in programmes),
         version=digest.hexdigest()[:8],
     )
 
@@ -92,9 +98,12 @@ def _parse_yaml(text: str, name: str, problems: list[Problem]) -> _Parsed | None
     try:
         node = yaml.compose(text, Loader=yaml.SafeLoader)
     except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
+        # An unclosed quote is found at the end of the file; where it opened is what staff need.
+        opened = exc.context is not None and exc.context.startswith("while scanning a quoted")
+        mark = (exc.context_mark if opened else None) or exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else 1
-        problems.append(Problem(name, line, f"malformed YAML: {exc.problem or exc}"))
+        detail = f"{exc.context}: {exc.problem}" if opened else (exc.problem or str(exc))
+        problems.append(Problem(name, line, f"malformed YAML: {detail}"))
         return None
     if node is None:
         problems.append(Problem(name, 1, "the file is empty; it needs an 'entries:' list"))
@@ -128,16 +137,45 @@ def _to_data(node: yaml.Node, path: Path_, parsed: _Parsed, name: str, problems:
 
 
 def _scalar(node: yaml.Node) -> Any:
-    # Plain scalars are resolved the YAML way (numbers, booleans, null), as staff expect.
-    return yaml.SafeLoader("").construct_object(node) if isinstance(node, yaml.ScalarNode) else str(node.value)
+    """Plain scalars are resolved the YAML way (numbers, null), except that YAML 1.1's yes/no/on/off stay
+    words: staff writing ``keywords: [yes, no]`` mean the words."""
+    if not isinstance(node, yaml.ScalarNode):
+        return str(node.value)
+    value = yaml.SafeLoader("").construct_object(node)
+    if isinstance(value, bool) and str(node.value).lower() not in {"true", "false"}:
+        return str(node.value)
+    return value
 
 
 def _validate_file(parsed: _Parsed, name: str, problems: list[Problem]) -> _KnowledgeFile | None:
+    """Validate the programme block and each entry on its own, so one bad entry hides no other problem."""
+    data = parsed.data
+    unknown = sorted(str(key) for key in data if key not in _FILE_KEYS)
+    for key in unknown:
+        problems.append(
+            Problem(name, parsed.line_of((key,)), f"{key}: {_explain({'type': 'extra_forbidden', 'loc': (key,)})}")
+        )
+    programme: Programme | None = None
+    if data.get("programme") is not None:
+        programme = _validated(Programme, data["programme"], ("programme",), parsed, name, problems)
+    raw_entries = data.get("entries")
+    if not isinstance(raw_entries, list):
+        problems.append(Problem(name, parsed.line_of(("entries",)), "'entries' must be a list of entries"))
+        return None
+    entries = [
+        (index, entry)
+        for index, raw in enumerate(raw_entries)
+        if (entry := _validated(Entry, raw, ("entries", index), parsed, name, problems)) is not None
+    ]
+    return _KnowledgeFile(programme=programme, entries=tuple(entries))
+
+
+def _validated(model: type[_M], raw: Any, at: Path_, parsed: _Parsed, name: str, problems: list[Problem]) -> _M | None:
     try:
-        return _KnowledgeFile.model_validate(parsed.data)
+        return model.model_validate(raw)
     except ValidationError as exc:
         for error in exc.errors():
-            loc = error["loc"]
+            loc = (*at, *error["loc"])
             where = _describe(loc, parsed.data)
             problems.append(Problem(name, parsed.line_of(loc), f"{where}: {_explain(error)}"))
         return None
@@ -171,17 +209,30 @@ def _explain(error: Any) -> str:
     return str(error["msg"])
 
 
-def _cross_check(entries: list[tuple[Entry, str, _Parsed, int]], programmes: list[Programme]) -> list[Problem]:
+def _declared_ids(data: Any) -> set[str]:
+    """Entry ids as written, valid or not, so a broken entry is not also reported as an unknown related id."""
+    raw_entries = data.get("entries") if isinstance(data, dict) else None
+    if not isinstance(raw_entries, list):
+        return set()
+    return {raw["id"] for raw in raw_entries if isinstance(raw, dict) and isinstance(raw.get("id"), str)}
+
+
+def _cross_check(
+    entries: list[tuple[Entry, str, _Parsed, int]],
+    programmes: list[tuple[Programme, str]],
+    known_ids: set[str],
+) -> list[Problem]:
     problems: list[Problem] = []
     first_seen: dict[str, str] = {}
     question_owner: dict[str, str] = {}
-    known_ids = {entry.id for entry, *_ in entries}
 
-    seen_programmes: set[str] = set()
-    for programme in programmes:
-        if programme.id in seen_programmes:
-            problems.append(Problem("?", 1, f"programme '{programme.id}' is declared in two files"))
-        seen_programmes.add(programme.id)
+    programme_files: dict[str, str] = {}
+    for programme, name in programmes:
+        if programme.id in programme_files:
+            problems.append(
+                Problem(name, 1, f"programme '{programme.id}' is also declared in {programme_files[programme.id]}")
+            )
+        programme_files.setdefault(programme.id, name)
 
     for entry, name, parsed, index in entries:
         at = ("entries", index)

@@ -13,7 +13,8 @@ import re
 from typing import Final
 
 _LINK: Final = re.compile(r"\[([^\]\n]+)\]\(([^)\s]+)\)")
-_BARE_URL: Final = re.compile(r"(?<![\"'=(\w])(https?://[^\s<>()\"']+[^\s<>()\"'.,;:!?])")
+# Runs on escaped text: an address stops before an escaped bracket (&lt; &gt;) and before closing bold.
+_BARE_URL: Final = re.compile(r"(?<![\"'=(\w])(https?://(?:(?!&[lg]t;)[^\s<>()\"'*])+(?<![.,;:!?]))")
 _BOLD: Final = re.compile(r"\*\*(?=\S)(.+?)(?<=\S)\*\*")
 _BULLET: Final = re.compile(r"^[ \t]*[-•*][ \t]+", re.MULTILINE)
 _HTML_TAG: Final = re.compile(r"</?(b|i|u|s|a|code|pre|strong|em|br|p|ul|li)\b[^>]*>", re.IGNORECASE)

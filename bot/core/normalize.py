@@ -15,14 +15,15 @@ from bot.core.languages import LANGUAGES, Lang
 
 _NON_WORD: Final = re.compile(r"[^0-9a-z]+")
 
-# Function words only: question words ("when", "who", "combien", "wanneer") stay, because they tell
-# topics apart. Kept short on purpose; rare function words cost little thanks to IDF weighting.
+# Function words only: question words ("when", "who", "combien", "wanneer") and greetings ("hello",
+# "merci") stay, because they tell topics apart. Kept short on purpose: IDF weighting makes
+# rare function words cheap anyway.
 STOP_WORDS: Final[dict[Lang, frozenset[str]]] = {
     "en": frozenset(
         """a an the and or but if of to in on at for from by with about as into than then so is are was were
         be been being am do does did done have has had having i me my mine im ive id you your youre u ur we us
         our they them their he she his her it its this that these those there here will would shall should
-        can could may might must just really also very too please hi hello hey thanks any some all no not
+        can could may might must just really also very too please any some all no not
         dont doesnt cant isnt arent wont didnt what s t m re ve ll d""".split()
     ),
     "fr": frozenset(
@@ -30,14 +31,14 @@ STOP_WORDS: Final[dict[Lang, frozenset[str]]] = {
         cette ces c ca ça est sont etre être ete été suis es sommes etes êtes ai as avons avez ont avoir
         je j me m moi tu te t toi il elle on nous vous ils elles lui leur leurs se s sa son ses mon ma mes ton
         ta tes notre nos votre vos y qu que qui quoi ne n pas plus tres très aussi bien alors donc
-        svp stp bonjour merci faut peut peux pouvez puis""".split()
+        svp stp faut peut peux pouvez puis""".split()
     ),
     "nl": frozenset(
         """de het een en of maar als van voor in op aan met bij naar uit om te tot door over dan dat die dit
         deze er hier daar is zijn ben bent was waren wordt worden werd heb hebt heeft hebben had ik me mij
         mijn je jij jou jouw u uw we wij ons onze ze zij hun hen hij haar zijn het hem men kan kun kunt
         kunnen mag mogen moet moeten zal zou zouden wil wilt willen ook nog wel al niet geen even eens
-        dus toch zo heel erg graag alsjeblieft aub hallo hoi dag bedankt dank 't""".split()
+        dus toch zo heel erg graag alsjeblieft aub""".split()
     ),
 }
 ALL_STOP_WORDS: Final[frozenset[str]] = frozenset().union(*STOP_WORDS.values())

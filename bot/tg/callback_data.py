@@ -13,7 +13,7 @@ from bot.core.views import Action, ShowEntry, ShowMenu, ShowProgramme
 
 MAX_BYTES: Final = 64
 _SEPARATOR: Final = "|"
-_ID: Final = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z0-9_]+)*$")
+_ID: Final = re.compile(r"[a-z][a-z0-9_]*(\.[a-z0-9_]+)*")
 
 
 class CallbackDataTooLong(ValueError):
@@ -38,7 +38,7 @@ def unpack(data: object) -> Action | None:
     if data == "m":
         return ShowMenu()
     kind, _, value = data.partition(_SEPARATOR)
-    if not _ID.match(value):
+    if not _ID.fullmatch(value):
         return None
     if kind == "e":
         return ShowEntry(value)

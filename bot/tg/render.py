@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 from typing import Final
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
@@ -27,32 +28,43 @@ def keyboard(reply: Reply) -> InlineKeyboardMarkup | None:
 def html_chunks(reply: Reply, limit: int = MESSAGE_LIMIT) -> list[str]:
     """The reply's HTML, split at line breaks into messages under Telegram's limit.
 
-    Staff markup never spans lines, so a split at a line break never cuts a tag in two.
+    Staff markup never spans lines, so a split at a line break never cuts a tag in two. A single line
+    longer than a message (never seen in practice) is sent as escaped plain text, cut anywhere but
+    inside an HTML entity, so that every message stays valid HTML.
     """
-    chunks: list[str] = []
-    current = ""
-    for line in markup.to_html(reply.text).split("\n"):
-        while len(line) > limit:  # a single overlong line: cut it hard, outside any tag we produced
-            cut = _safe_cut(line, limit)
-            chunks.extend([current, line[:cut]] if current else [line[:cut]])
-            current, line = "", line[cut:]
-        candidate = f"{current}\n{line}" if current else line
-        if len(candidate) > limit:
-            chunks.append(current)
-            current = line
+    pieces: list[str] = []
+    for line in reply.text.strip().split("\n"):
+        rendered = markup.to_html(line) if line.strip() else ""
+        if len(rendered) <= limit:
+            pieces.append(rendered)
         else:
-            current = candidate
-    if current.strip():
+            pieces.extend(_cut(html.escape(markup.to_plain(line), quote=False), limit))
+    chunks: list[str] = []
+    current: str | None = None
+    for piece in pieces:
+        if current is None:
+            current = piece
+        elif len(current) + 1 + len(piece) <= limit:
+            current = f"{current}\n{piece}"
+        else:
+            chunks.append(current)
+            current = piece
+    if current is not None:
         chunks.append(current)
     return [chunk.strip("\n") for chunk in chunks if chunk.strip()]
 
 
-def _safe_cut(line: str, limit: int) -> int:
-    """A cut position at or before ``limit`` that is not inside a tag or an HTML entity."""
-    cut = limit
-    opening_tag, opening_entity = line.rfind("<", 0, cut), line.rfind("&", 0, cut)
-    if opening_tag > line.rfind(">", 0, cut):
-        cut = opening_tag
-    if opening_entity > line.rfind(";", 0, cut):
-        cut = min(cut, opening_entity)
-    return max(cut, 1)
+def _cut(escaped: str, limit: int) -> list[str]:
+    parts: list[str] = []
+    while len(escaped) > limit:
+        cut = limit
+        entity = escaped.rfind("&", 0, cut)
+        if entity > escaped.rfind(";", 0, cut):
+            cut = entity
+        space = escaped.rfind(" ", 0, cut)
+        if space > limit // 2:
+            cut = space
+        parts.append(escaped[:cut])
+        escaped = escaped[cut:].lstrip(" ")
+    parts.append(escaped)
+    return parts
