@@ -1,10 +1,22 @@
 """Shared pytest fixtures."""
 
+import os
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import pytest
+from pydantic import SecretStr
+from telegram.ext import Application
 
+from bot.app import build_application
+from bot.config import Settings
+from bot.core.engine import Engine
 from tests.fake_bot_api import FakeBotApi
+
+# python-telegram-bot 22 warns on every RetryAfter unless told to use timedelta; tests turn warnings into errors.
+os.environ.setdefault("PTB_TIMEDELTA", "1")
+
+KNOWLEDGE_DIR = Path(__file__).resolve().parent.parent / "knowledge"
 
 
 @pytest.fixture
@@ -12,3 +24,34 @@ async def fake_api() -> AsyncIterator[FakeBotApi]:
     """A started fake Telegram Bot API server, stopped after the test."""
     async with FakeBotApi(token="123456:TEST-token") as api:
         yield api
+
+
+@pytest.fixture(scope="session")
+def engine() -> Engine:
+    """The shipped knowledge base, loaded and indexed once for the session."""
+    return Engine(KNOWLEDGE_DIR)
+
+
+def settings_for(api: FakeBotApi, **overrides: object) -> Settings:
+    return Settings(
+        _env_file=None,  # type: ignore[call-arg]
+        telegram_bot_token=SecretStr(api.token),
+        telegram_api_base_url=api.base_url,
+        knowledge_dir=KNOWLEDGE_DIR,
+        **overrides,
+    )
+
+
+@pytest.fixture
+async def running_bot(fake_api: FakeBotApi, engine: Engine) -> AsyncIterator[Application]:
+    """The real Application, polling the fake Bot API over HTTP, with the shipped knowledge base."""
+    application = build_application(settings_for(fake_api), engine)
+    async with application:
+        await application.start()
+        assert application.updater is not None
+        await application.updater.start_polling(poll_interval=0, timeout=1)
+        try:
+            yield application
+        finally:
+            await application.updater.stop()
+            await application.stop()

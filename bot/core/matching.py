@@ -164,13 +164,14 @@ class Matcher:
         self._entry_has_examples = np.bincount(self._example_entry, minlength=n_entries) > 0
         self._entry_starts: IntArray = starts[self._entry_has_examples].astype(np.int64)
         self._keyword_entries = {word: np.array(sorted(e), dtype=np.int64) for word, e in entry_keywords.items()}
+        self._candidate_cap = max(2_000, self._n_examples // 50)
         self._fuzzy_cache: OrderedDict[str, tuple[tuple[int, float], ...]] = OrderedDict()
 
     # -- public API -------------------------------------------------------------------------------
 
     def match(self, text: str) -> MatchResult:
         """Decide what the bot should do with this question."""
-        ranked, example_lang = self._rank(text)
+        ranked, example_lang = self._rank(text, limit=self.settings.max_suggestions + 4)
         lang = guess_language(text) or example_lang
         settings = self.settings
         if not ranked or ranked[0].score < settings.suggest_threshold * 100:
@@ -191,17 +192,14 @@ class Matcher:
 
     # -- scoring ----------------------------------------------------------------------------------
 
-    def _rank(self, text: str) -> tuple[list[Scored], Lang | None]:
+    def _rank(self, text: str, limit: int | None = None) -> tuple[list[Scored], Lang | None]:
+        """Entries sharing anything with the question, best first (the best ``limit`` if given)."""
         query = content_words(text)[: self.settings.max_words]
         if not query or self._n_examples == 0:
             return [], None
-        n_entries = len(self._entries)
-        precision_num = np.zeros(self._n_examples)
-        recall_num = np.zeros(self._n_examples)
-        entry_precision_num = np.zeros(n_entries)
         query_mass = 0.0
+        weighted: list[tuple[float, tuple[tuple[int, float], ...]]] = []
         covered: dict[int, float] = {}
-        keyword_hits: set[int] = set()
         for word in query:
             matches = self._lookup(word)
             if not matches:
@@ -209,44 +207,53 @@ class Matcher:
                 continue
             weight = max(float(self._idf[w]) * sim for w, sim in matches)
             query_mass += weight
-            ids = np.concatenate([self._postings(w) for w, _ in matches])
-            sims = np.concatenate([np.full(self._postings(w).size, sim) for w, sim in matches])
-            best_per_example = np.minimum(np.bincount(ids, weights=sims, minlength=self._n_examples), 1.0)
-            precision_num += weight * best_per_example
-            entry_ids = np.concatenate([self._entry_postings(w) for w, _ in matches])
-            entry_sims = np.concatenate([np.full(self._entry_postings(w).size, sim) for w, sim in matches])
-            entry_precision_num += weight * np.minimum(np.bincount(entry_ids, entry_sims, minlength=n_entries), 1.0)
+            weighted.append((weight, matches))
             for w, sim in matches:
                 covered[w] = max(covered.get(w, 0.0), sim)
-                if sim >= 0.9 and w in self._keyword_entries:
-                    keyword_hits.update(self._keyword_entries[w].tolist())
         if not covered:
             return [], None
-        for w, sim in covered.items():
-            postings = self._postings(w)
-            recall_num[postings] += float(self._idf[w]) * sim
 
+        # Candidates: the examples sharing a word with the question. Words in a large share of all
+        # examples only score candidates found through rarer words; alone they cannot make a match worth
+        # showing, and skipping their postings keeps a large knowledge base fast.
+        rare = [w for w in covered if self._postings(w).size <= self._candidate_cap] or list(covered)
+        candidates = np.unique(np.concatenate([self._postings(w) for w in rare]))
+        in_example = {w: _members(self._postings(w), candidates) for w in covered}
+
+        precision_num = _soft_coverage(weighted, in_example, candidates.size)
+        recall_num = np.zeros(candidates.size)
+        for w, sim in covered.items():
+            recall_num += float(self._idf[w]) * sim * in_example[w]
         precision = precision_num / query_mass
-        recall = recall_num / np.maximum(self._example_mass, 1e-9)
+        recall = recall_num / np.maximum(self._example_mass[candidates], 1e-9)
         alpha = self.settings.recall_weight
         # Weighted harmonic mean: zero if either side is zero, like an F-score.
         denominator = (1 - alpha) * recall + alpha * precision
         example_score = np.where(denominator > 0, precision * recall / np.maximum(denominator, 1e-12), 0.0)
 
-        entry_best = np.zeros(n_entries)
-        entry_best[self._entry_has_examples] = np.maximum.reduceat(example_score, self._entry_starts)
+        # Candidates are sorted and examples are laid out entry by entry, so entries come in runs.
+        candidate_entries = self._example_entry[candidates]
+        entries, starts = np.unique(candidate_entries, return_index=True)
+        best_example = np.maximum.reduceat(example_score, starts)
+        in_entry = {w: _members(self._entry_postings(w), entries) for w in covered}
+        entry_coverage = _soft_coverage(weighted, in_entry, entries.size) / query_mass
         lam = self.settings.example_weight
-        entry_best = np.where(entry_best > 0, lam * entry_best + (1 - lam) * entry_precision_num / query_mass, 0.0)
-        if keyword_hits:
-            boosted = np.fromiter(keyword_hits, dtype=np.int64)
-            entry_best[boosted] = np.where(
-                entry_best[boosted] > 0, entry_best[boosted] + self.settings.keyword_boost, 0.0
-            )
-        top_example = int(np.argmax(example_score))
-        example_lang = LANGUAGES[int(self._example_lang[top_example])] if example_score[top_example] > 0 else None
-        candidates = np.flatnonzero(entry_best > 0)
-        order = candidates[np.argsort(-entry_best[candidates], kind="stable")]
-        ranked = [Scored(self._entries[i], round(float(entry_best[i]) * 100, 1)) for i in order]
+        score = np.where(best_example > 0, lam * best_example + (1 - lam) * entry_coverage, 0.0)
+
+        keyword_entries = [
+            self._keyword_entries[w] for w, sim in covered.items() if sim >= 0.9 and w in self._keyword_entries
+        ]
+        if keyword_entries:
+            boosted = _members(np.unique(np.concatenate(keyword_entries)), entries)
+            score = np.where(boosted & (score > 0), score + self.settings.keyword_boost, score)
+
+        top = int(np.argmax(example_score))
+        example_lang = LANGUAGES[int(self._example_lang[candidates[top]])] if example_score[top] > 0 else None
+        positive = np.flatnonzero(score > 0)
+        if limit is not None and positive.size > limit:
+            positive = positive[np.argpartition(-score[positive], limit - 1)[:limit]]
+        order = positive[np.argsort(-score[positive], kind="stable")]
+        ranked = [Scored(self._entries[int(entries[i])], round(float(score[i]) * 100, 1)) for i in order]
         return ranked, example_lang
 
     def _entry_postings(self, word: int) -> IntArray:
@@ -280,6 +287,30 @@ class Matcher:
         if len(self._fuzzy_cache) > 20_000:
             self._fuzzy_cache.popitem(last=False)
         return result
+
+
+def _members(sorted_ids: IntArray, candidates: IntArray) -> npt.NDArray[np.bool_]:
+    """For each candidate, whether it is in ``sorted_ids`` (both sorted): a binary search, not a scan."""
+    if sorted_ids.size == 0:
+        return np.zeros(candidates.size, dtype=bool)
+    positions = np.minimum(np.searchsorted(sorted_ids, candidates), sorted_ids.size - 1)
+    found: npt.NDArray[np.bool_] = sorted_ids[positions] == candidates
+    return found
+
+
+def _soft_coverage(
+    weighted: list[tuple[float, tuple[tuple[int, float], ...]]],
+    member: dict[int, npt.NDArray[np.bool_]],
+    size: int,
+) -> FloatArray:
+    """Sum over question words of weight x best similarity of any of its variants present, per candidate."""
+    total = np.zeros(size)
+    for weight, matches in weighted:
+        best = np.zeros(size)
+        for w, sim in matches:
+            best = np.maximum(best, sim * member[w])
+        total += weight * best
+    return total
 
 
 def _similarity(ratio: float) -> float:
