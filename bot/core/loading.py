@@ -98,8 +98,9 @@ def _parse_yaml(text: str, name: str, problems: list[Problem]) -> _Parsed | None
     try:
         node = yaml.compose(text, Loader=yaml.SafeLoader)
     except yaml.MarkedYAMLError as exc:
-        # An unclosed quote is found at the end of the file; where it opened is what staff need.
-        opened = exc.context is not None and exc.context.startswith("while scanning a quoted")
+        # An unclosed quote or bracket is found at the end of the file; where it opened is what staff need.
+        at_end = "stream end" in (exc.problem or "") or "end of stream" in (exc.problem or "")
+        opened = exc.context_mark is not None and (at_end or (exc.context or "").startswith("while scanning a quoted"))
         mark = (exc.context_mark if opened else None) or exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else 1
         detail = f"{exc.context}: {exc.problem}" if opened else (exc.problem or str(exc))

@@ -25,7 +25,7 @@ from rapidfuzz import fuzz, process
 
 from bot.core.knowledge import Entry, KnowledgeBase
 from bot.core.languages import LANGUAGES, Lang
-from bot.core.normalize import content_words, guess_language
+from bot.core.normalize import content_words, guess_language, normalize
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
@@ -54,6 +54,11 @@ class MatcherSettings:
     example_weight: float = 0.5
     """Share of the best single example in an entry's score; the rest is how much of the question the
     entry's whole vocabulary explains, which rewards questions whose words are spread over examples."""
+    min_evidence: float = 2.0
+    """Summed IDF of the question's known words below which the bot only suggests: one common word
+    ("japan", "apply") is not enough to answer with confidence."""
+    other_programme_factor: float = 0.5
+    """When a question names exactly one programme, entries of other programmes are scaled by this."""
     max_words: int = 40
     """Only this many distinct words of a long message are considered."""
 
@@ -165,20 +170,28 @@ class Matcher:
         self._entry_starts: IntArray = starts[self._entry_has_examples].astype(np.int64)
         self._keyword_entries = {word: np.array(sorted(e), dtype=np.int64) for word, e in entry_keywords.items()}
         self._candidate_cap = max(2_000, self._n_examples // 50)
+        # A question naming one programme ("... for mirai") is not about another programme's entries.
+        programme_ids = sorted({entry.programme for entry in self._entries if entry.programme})
+        self._programme_names = {normalize(p): p for p in programme_ids}
+        self._entry_programme = np.array(
+            [programme_ids.index(e.programme) if e.programme else -1 for e in self._entries], dtype=np.int64
+        )
+        self._programme_index = {p: i for i, p in enumerate(programme_ids)}
         self._fuzzy_cache: OrderedDict[str, tuple[tuple[int, float], ...]] = OrderedDict()
 
     # -- public API -------------------------------------------------------------------------------
 
     def match(self, text: str) -> MatchResult:
         """Decide what the bot should do with this question."""
-        ranked, example_lang = self._rank(text, limit=self.settings.max_suggestions + 4)
+        ranked, example_lang, evidence = self._rank(text, limit=self.settings.max_suggestions + 4)
         lang = guess_language(text) or example_lang
         settings = self.settings
         if not ranked or ranked[0].score < settings.suggest_threshold * 100:
             return NoMatch(score=ranked[0].score if ranked else 0.0, lang=lang, nearest=ranked[0] if ranked else None)
         best = ranked[0]
         runner_up = ranked[1].score if len(ranked) > 1 else 0.0
-        if best.score >= settings.answer_threshold * 100 and best.score - runner_up >= settings.margin * 100:
+        confident = best.score >= settings.answer_threshold * 100 and best.score - runner_up >= settings.margin * 100
+        if confident and (evidence >= settings.min_evidence or not best.entry.is_answer):
             return Answer(entry=best.entry, score=best.score, lang=lang, runners_up=tuple(ranked[1:4]))
         floor = max(settings.suggest_threshold * 100, best.score - settings.suggest_window * 100)
         candidates = tuple(s for s in ranked if s.score >= floor and s.entry.is_answer)[: settings.max_suggestions]
@@ -192,12 +205,14 @@ class Matcher:
 
     # -- scoring ----------------------------------------------------------------------------------
 
-    def _rank(self, text: str, limit: int | None = None) -> tuple[list[Scored], Lang | None]:
-        """Entries sharing anything with the question, best first (the best ``limit`` if given)."""
+    def _rank(self, text: str, limit: int | None = None) -> tuple[list[Scored], Lang | None, float]:
+        """Entries sharing anything with the question, best first (the best ``limit`` if given), the
+        language of the best example, and the evidence: the summed weight of the question's known words."""
         query = content_words(text)[: self.settings.max_words]
         if not query or self._n_examples == 0:
-            return [], None
+            return [], None, 0.0
         query_mass = 0.0
+        evidence = 0.0
         weighted: list[tuple[float, tuple[tuple[int, float], ...]]] = []
         covered: dict[int, float] = {}
         for word in query:
@@ -207,11 +222,12 @@ class Matcher:
                 continue
             weight = max(float(self._idf[w]) * sim for w, sim in matches)
             query_mass += weight
+            evidence += weight
             weighted.append((weight, matches))
             for w, sim in matches:
                 covered[w] = max(covered.get(w, 0.0), sim)
         if not covered:
-            return [], None
+            return [], None, 0.0
 
         # Candidates: the examples sharing a word with the question. Words in a large share of all
         # examples only score candidates found through rarer words; alone they cannot make a match worth
@@ -240,6 +256,16 @@ class Matcher:
         lam = self.settings.example_weight
         score = np.where(best_example > 0, lam * best_example + (1 - lam) * entry_coverage, 0.0)
 
+        named = {self._programme_names[word] for word in query if word in self._programme_names}
+        if named:
+            # A programme's name is a precise subject even when it is the only word ("MIRAI?").
+            evidence = max(evidence, self.settings.min_evidence)
+        if len(named) == 1:
+            own = self._programme_index[named.pop()]
+            programme_of = self._entry_programme[entries]
+            other = (programme_of >= 0) & (programme_of != own)
+            score = np.where(other, score * self.settings.other_programme_factor, score)
+
         keyword_entries = [
             self._keyword_entries[w] for w, sim in covered.items() if sim >= 0.9 and w in self._keyword_entries
         ]
@@ -254,7 +280,7 @@ class Matcher:
             positive = positive[np.argpartition(-score[positive], limit - 1)[:limit]]
         order = positive[np.argsort(-score[positive], kind="stable")]
         ranked = [Scored(self._entries[int(entries[i])], round(float(score[i]) * 100, 1)) for i in order]
-        return ranked, example_lang
+        return ranked, example_lang, evidence
 
     def _entry_postings(self, word: int) -> IntArray:
         return self._entry_post[self._entry_post_start[word] : self._entry_post_start[word + 1]]

@@ -1,0 +1,107 @@
+"""The matcher on the shipped knowledge base: right answers, honest uncertainty, honest refusals."""
+
+from pathlib import Path
+
+import pytest
+
+from bot.core.engine import Engine
+from bot.core.evaluation import answered_id, describe, evaluate, load_questions
+from bot.core.matching import Answer, NoMatch, Suggestions
+
+HOLDOUT = Path(__file__).resolve().parents[2] / "benchmarks" / "data" / "holdout-questions.yaml"
+
+
+@pytest.mark.parametrize(
+    ("question", "expected"),
+    [
+        ("how old must i be to join mirai", "mirai.age"),
+        ("MIRAI leeftijd minimum?", "mirai.age"),
+        ("faut-il avoir la nationalite belge pour mirai", "mirai.nationality"),
+        ("wat doet een CIR precies", "jet.cir"),
+        ("qu est ce que le programme JET", "jet.about"),
+        ("do i need to post about mirai on fb", "mirai.sns"),
+        ("Ik heb een half jaar in Osaka gewoond, mag ik nog meedoen aan MIRAI?", "mirai.japan_stay"),
+        ("i want the complete list of mirai conditions", "mirai.requirements"),
+    ],
+)
+def test_clear_questions_get_their_entry(engine: Engine, question: str, expected: str) -> None:
+    """A clear question, in any language and with typos, is answered with its entry."""
+    result = engine.snapshot.matcher.match(question)
+
+    assert isinstance(result, Answer), result
+    assert result.entry.id == expected
+
+
+@pytest.mark.parametrize("question", ["asdkjh qwpoeiru zmxnbv", "what is the capital of peru", "🙂🙂🙂"])
+def test_unrelated_text_gets_no_match(engine: Engine, question: str) -> None:
+    """Gibberish and unrelated questions are refused, not answered with the nearest entry."""
+    assert answered_id(engine.snapshot.matcher.match(question)) is None
+
+
+@pytest.mark.parametrize(
+    ("question", "redirect"),
+    [
+        ("do I need a visa to go to japan on holiday", "redirect.visa"),
+        ("ou renouveler mon passeport belge a la commune", "redirect.passport"),
+    ],
+)
+def test_out_of_scope_subjects_get_their_redirect(engine: Engine, question: str, redirect: str) -> None:
+    """Frequent out-of-scope subjects get a pointer, never counted as an answer from the knowledge."""
+    described = describe(engine.snapshot.matcher.match(question))
+
+    assert described["id"] is None
+    assert described["redirect"] == redirect
+
+
+@pytest.mark.parametrize(
+    ("question", "entry"), [("hello!", "smalltalk.greeting"), ("merci beaucoup", "smalltalk.thanks")]
+)
+def test_greetings_and_thanks_are_small_talk(engine: Engine, question: str, entry: str) -> None:
+    """Greetings and thanks get a friendly reply whose id is not a knowledge entry."""
+    result = engine.snapshot.matcher.match(question)
+
+    assert isinstance(result, Answer)
+    assert result.entry.id == entry
+    assert describe(result)["id"] is None
+
+
+def test_a_vague_question_gets_suggestions_not_an_answer(engine: Engine) -> None:
+    """A question that fits several entries about equally gets up to three suggestions."""
+    result = engine.snapshot.matcher.match("japan")
+
+    assert isinstance(result, Suggestions), result
+    assert 1 <= len(result.candidates) <= 3
+    assert describe(result)["id"] is None
+
+
+@pytest.mark.parametrize(
+    ("question", "lang"),
+    [
+        ("what is the minimum age for mirai", "en"),
+        ("quel est l'âge minimum pour mirai", "fr"),
+        ("wat is de minimumleeftijd voor mirai", "nl"),
+    ],
+)
+def test_the_answer_language_follows_the_question(engine: Engine, question: str, lang: str) -> None:
+    """The language of the answer is the language the student wrote in."""
+    assert engine.snapshot.matcher.match(question).lang == lang
+
+
+def test_a_question_naming_mirai_is_not_answered_with_a_jet_entry(engine: Engine) -> None:
+    """Naming one programme keeps another programme's entries from answering with confidence."""
+    result = engine.snapshot.matcher.match("je suis francaise, je peux faire mirai depuis la belgique ?")
+
+    assert not (answered_id(result) or "").startswith("jet.")
+
+
+def test_empty_text_is_no_match(engine: Engine) -> None:
+    """A question with no words matches nothing."""
+    assert isinstance(engine.snapshot.matcher.match("?!"), NoMatch)
+
+
+def test_accuracy_on_the_hold_out_set_does_not_regress(engine: Engine) -> None:
+    """The independent hold-out set stays above 0.88 accuracy and rarely answers with a wrong entry."""
+    report = evaluate(engine.snapshot.matcher, load_questions(HOLDOUT))
+
+    assert report.accuracy >= 0.88, report.as_dict()["misses"]
+    assert report.confident_wrong <= 0.06 * report.total
