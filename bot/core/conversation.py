@@ -65,7 +65,7 @@ def entry_reply(knowledge: KnowledgeBase, entry: Entry, lang: Lang) -> Reply:
     parts = [f"**{entry.title[lang]}**", entry.answer[lang].strip()]
     if entry.sources:
         lines = [
-            t(lang, "Source: {source}, as of {as_of}", source=_source_link(s.title, s.url), as_of=s.as_of)
+            t(lang, "Source: {source} ({as_of})", source=_source_link(s.title, s.url), as_of=s.as_of)
             for s in entry.sources
         ]
         parts.append("\n".join(lines))
