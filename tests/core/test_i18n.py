@@ -40,7 +40,7 @@ def test_extraction_finds_the_known_messages() -> None:
     """The in-process extraction sees the code's messages, so the other tests are not vacuously true."""
     messages = extracted()
     assert "Main menu" in messages
-    assert "Source: {source}, as of {as_of}" in messages
+    assert "Source: {source} ({as_of})" in messages
 
 
 @pytest.mark.parametrize("lang", TRANSLATED)
@@ -81,12 +81,11 @@ def test_t_returns_the_translation(lang: Lang, expected: str) -> None:
 @pytest.mark.parametrize("lang", TRANSLATED)
 def test_t_fills_placeholders_in_the_translation(lang: Lang) -> None:
     """``t`` fills the placeholders of the translated text, not of the English one."""
-    msgid = "Source: {source}, as of {as_of}"
-    text = t(lang, msgid, source="MOFA", as_of="2024")
-    assert text == catalogue(lang)[msgid].format(source="MOFA", as_of="2024")
-    assert "MOFA" in text
-    assert "2024" in text
-    assert "as of" not in text
+    msgid = next(m for m in catalogue(lang) if "{programmes}" in m)
+    text = t(lang, msgid, programmes="MIRAI, JET")
+    assert text == catalogue(lang)[msgid].format(programmes="MIRAI, JET")
+    assert "MIRAI, JET" in text
+    assert "Sorry" not in text
 
 
 @pytest.mark.parametrize("lang", TRANSLATED)
@@ -101,4 +100,4 @@ def test_english_is_the_message_id() -> None:
     for msgid in extracted():
         if not placeholders(msgid):
             assert t("en", msgid) == msgid
-    assert t("en", "Source: {source}, as of {as_of}", source="MOFA", as_of="2024") == "Source: MOFA, as of 2024"
+    assert t("en", "Source: {source} ({as_of})", source="MOFA", as_of="2024") == "Source: MOFA (2024)"
