@@ -85,7 +85,7 @@ def test_t_fills_placeholders_in_the_translation(lang: Lang) -> None:
     text = t(lang, msgid, programmes="MIRAI, JET")
     assert text == catalogue(lang)[msgid].format(programmes="MIRAI, JET")
     assert "MIRAI, JET" in text
-    assert "Sorry" not in text
+    assert text != msgid.format(programmes="MIRAI, JET")
 
 
 @pytest.mark.parametrize("lang", TRANSLATED)
