@@ -142,23 +142,9 @@ class Matcher:
         self._idf: FloatArray = np.log((n_entries + 1) / (document_frequency + 0.5)) + 0.1
         self._unknown_weight = float(self._idf.max(initial=1.0)) * self.settings.unknown_weight
 
-        # Inverted index (CSR layout): postings of word w are _post_examples[_post_start[w]:_post_start[w + 1]].
-        order: list[list[int]] = [[] for _ in range(n_words)]
-        for example_index, ids in enumerate(example_words):
-            for word_index in ids:
-                order[word_index].append(example_index)
-        lengths = np.array([len(p) for p in order], dtype=np.int64)
-        self._post_start: IntArray = np.concatenate(([0], np.cumsum(lengths))).astype(np.int64)
-        self._post_examples: IntArray = np.array([e for p in order for e in p], dtype=np.int64)
-
-        # The same inverted index at entry level: which entries use word w anywhere in their examples.
-        entry_postings: list[list[int]] = [[] for _ in range(n_words)]
-        for entry_index, words_of_entry in enumerate(entry_sets):
-            for word_index in words_of_entry:
-                entry_postings[word_index].append(entry_index)
-        entry_lengths = np.array([len(p) for p in entry_postings], dtype=np.int64)
-        self._entry_post_start: IntArray = np.concatenate(([0], np.cumsum(entry_lengths))).astype(np.int64)
-        self._entry_post: IntArray = np.array([e for p in entry_postings for e in p], dtype=np.int64)
+        # Inverted indexes: which examples, and which entries, use word w (sorted, for binary search).
+        self._post_start, self._post_examples = _inverted_index(example_words, n_words)
+        self._entry_post_start, self._entry_post = _inverted_index([sorted(e) for e in entry_sets], n_words)
 
         self._n_examples = len(example_words)
         self._example_entry: IntArray = np.array(example_entry, dtype=np.int64)
@@ -313,6 +299,18 @@ class Matcher:
         if len(self._fuzzy_cache) > 20_000:
             self._fuzzy_cache.popitem(last=False)
         return result
+
+
+def _inverted_index(documents: list[list[int]], n_words: int) -> tuple[IntArray, IntArray]:
+    """CSR layout: the documents holding word w are ``flat[start[w]:start[w + 1]]``, in ascending order."""
+    postings: list[list[int]] = [[] for _ in range(n_words)]
+    for document, words in enumerate(documents):
+        for word in words:
+            postings[word].append(document)
+    lengths = np.array([len(p) for p in postings], dtype=np.int64)
+    start = np.concatenate(([0], np.cumsum(lengths))).astype(np.int64)
+    flat = np.fromiter((d for p in postings for d in p), dtype=np.int64, count=int(lengths.sum()))
+    return start, flat
 
 
 def _members(sorted_ids: IntArray, candidates: IntArray) -> npt.NDArray[np.bool_]:
