@@ -11,6 +11,7 @@ from bot.config import Settings
 from bot.core import conversation
 from bot.core.engine import Engine
 from bot.core.languages import Lang, is_lang, resolve_lang
+from bot.core.matching import answer_language
 from bot.core.normalize import words
 from bot.core.rendering import reply_as_text
 from bot.core.views import Action, Reply, ShowEntry, ShowMenu, ShowProgramme
@@ -47,7 +48,7 @@ class ConsoleChat:
         if not words(text):
             return self._show(conversation.no_words(lang))
         result = self.engine.snapshot.matcher.match(text)
-        return self._show(conversation.reply_to_question(knowledge, result, resolve_lang(self.lang, result.lang)))
+        return self._show(conversation.reply_to_question(knowledge, result, answer_language(result, chosen=self.lang)))
 
     def _press(self, action: Action, lang: Lang) -> Reply:
         knowledge = self.engine.snapshot.knowledge

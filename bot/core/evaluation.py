@@ -11,7 +11,7 @@ import yaml
 
 from bot.core.errors import BotError
 from bot.core.languages import Lang, is_lang
-from bot.core.matching import Answer, Matcher, MatchResult, Suggestions
+from bot.core.matching import Answer, Matcher, MatchResult, Suggestions, answer_language
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,7 +100,7 @@ def describe(result: MatchResult) -> dict[str, Any]:
     described: dict[str, Any] = {
         "id": answered_id(result),
         "score": round(result.score, 1),
-        "lang": result.lang,
+        "lang": answer_language(result),
         "suggestions": list(suggestions),
         "kind": kind,
     }

@@ -24,7 +24,7 @@ import numpy.typing as npt
 from rapidfuzz import fuzz, process
 
 from bot.core.knowledge import Entry, KnowledgeBase
-from bot.core.languages import LANGUAGES, Lang
+from bot.core.languages import LANGUAGES, Lang, resolve_lang
 from bot.core.normalize import content_words, guess_language, normalize
 
 FloatArray = npt.NDArray[np.float64]
@@ -77,6 +77,9 @@ class Answer:
     entry: Entry
     score: float
     lang: Lang | None
+    """The language the question's function words show; None when they do not tell."""
+    example_lang: Lang | None = None
+    """The language of the best-matching example question."""
     runners_up: tuple[Scored, ...] = ()
 
 
@@ -87,6 +90,7 @@ class Suggestions:
     candidates: tuple[Scored, ...]
     score: float
     lang: Lang | None
+    example_lang: Lang | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,10 +99,21 @@ class NoMatch:
 
     score: float
     lang: Lang | None
+    example_lang: Lang | None = None
     nearest: Scored | None = None
 
 
 MatchResult = Answer | Suggestions | NoMatch
+
+
+def answer_language(result: MatchResult, *, chosen: Lang | None = None, telegram: Lang | None = None) -> Lang:
+    """The language to answer in: the user's explicit choice; else the language the question is written
+    in; else the Telegram app's language; else the best example's; else English.
+
+    The Telegram language comes before the example's because a question in words shared by all three
+    languages ("MIRAI info?") matches an example of an arbitrary language.
+    """
+    return resolve_lang(chosen, result.lang, telegram, result.example_lang)
 
 
 class Matcher:
@@ -170,20 +185,25 @@ class Matcher:
     def match(self, text: str) -> MatchResult:
         """Decide what the bot should do with this question."""
         ranked, example_lang, evidence = self._rank(text, limit=self.settings.max_suggestions + 4)
-        lang = guess_language(text) or example_lang
+        lang = guess_language(text)
         settings = self.settings
         if not ranked or ranked[0].score < settings.suggest_threshold * 100:
-            return NoMatch(score=ranked[0].score if ranked else 0.0, lang=lang, nearest=ranked[0] if ranked else None)
+            return NoMatch(
+                score=ranked[0].score if ranked else 0.0,
+                lang=lang,
+                example_lang=example_lang,
+                nearest=ranked[0] if ranked else None,
+            )
         best = ranked[0]
         runner_up = ranked[1].score if len(ranked) > 1 else 0.0
         confident = best.score >= settings.answer_threshold * 100 and best.score - runner_up >= settings.margin * 100
         if confident and (evidence >= settings.min_evidence or not best.entry.is_answer):
-            return Answer(entry=best.entry, score=best.score, lang=lang, runners_up=tuple(ranked[1:4]))
+            return Answer(best.entry, best.score, lang, example_lang, runners_up=tuple(ranked[1:4]))
         floor = max(settings.suggest_threshold * 100, best.score - settings.suggest_window * 100)
         candidates = tuple(s for s in ranked if s.score >= floor and s.entry.is_answer)[: settings.max_suggestions]
         if not candidates:
-            return NoMatch(score=best.score, lang=lang, nearest=best)
-        return Suggestions(candidates=candidates, score=best.score, lang=lang)
+            return NoMatch(score=best.score, lang=lang, example_lang=example_lang, nearest=best)
+        return Suggestions(candidates=candidates, score=best.score, lang=lang, example_lang=example_lang)
 
     def scores(self, text: str) -> list[Scored]:
         """Every entry that shares anything with the question, best first (for diagnostics and eval)."""

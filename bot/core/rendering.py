@@ -5,8 +5,8 @@ from __future__ import annotations
 from bot.core import markup
 from bot.core.conversation import reply_to_question
 from bot.core.knowledge import KnowledgeBase
-from bot.core.languages import Lang, resolve_lang
-from bot.core.matching import MatchResult
+from bot.core.languages import Lang
+from bot.core.matching import MatchResult, answer_language
 from bot.core.views import Reply
 
 
@@ -20,4 +20,4 @@ def reply_as_text(reply: Reply) -> str:
 
 
 def render_plain(result: MatchResult, knowledge: KnowledgeBase, lang: Lang | None = None) -> str:
-    return reply_as_text(reply_to_question(knowledge, result, resolve_lang(lang, result.lang)))
+    return reply_as_text(reply_to_question(knowledge, result, answer_language(result, chosen=lang)))

@@ -13,6 +13,7 @@ from telegram.ext import ContextTypes
 from bot.core import conversation
 from bot.core.engine import Engine
 from bot.core.languages import Lang, lang_from_code, resolve_lang
+from bot.core.matching import answer_language
 from bot.core.normalize import words
 from bot.core.views import Reply, ShowEntry, ShowMenu, ShowProgramme
 from bot.tg.callback_data import unpack
@@ -60,7 +61,7 @@ class Handlers:
             return
         snapshot = self.engine.snapshot
         result = snapshot.matcher.match(text)
-        lang = resolve_lang(result.lang, telegram_lang)
+        lang = answer_language(result, telegram=telegram_lang)
         await send(message, conversation.reply_to_question(snapshot.knowledge, result, lang))
 
     async def button(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
