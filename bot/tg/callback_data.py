@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from typing import Final
 
+from bot.core.languages import Lang, is_lang
 from bot.core.views import Action, ShowEntry, ShowMenu, ShowProgramme
 
 MAX_BYTES: Final = 64
@@ -20,21 +21,38 @@ class CallbackDataTooLong(ValueError):
     """An action does not fit Telegram's 64 bytes (an entry id far too long?)."""
 
 
-def pack(action: Action) -> str:
+def pack(action: Action, lang: Lang | None = None) -> str:
+    """``lang`` is the language of the message the button is under, so a tap answers in it too."""
     if isinstance(action, ShowEntry):
         data = f"e{_SEPARATOR}{action.entry_id}"
     elif isinstance(action, ShowProgramme):
         data = f"p{_SEPARATOR}{action.programme_id}"
     else:
         data = "m"
+    if lang is not None:
+        data = f"{data}{_SEPARATOR}{lang}"
     if len(data.encode()) > MAX_BYTES:
         raise CallbackDataTooLong(f"callback data {data!r} is over {MAX_BYTES} bytes")
     return data
 
 
 def unpack(data: object) -> Action | None:
+    return unpack_with_lang(data)[0]
+
+
+def unpack_with_lang(data: object) -> tuple[Action | None, Lang | None]:
+    """The action and the language of the button's message (None for buttons packed without one)."""
     if not isinstance(data, str) or not data or len(data.encode()) > MAX_BYTES:
-        return None
+        return None, None
+    lang: Lang | None = None
+    head, separator, tail = data.rpartition(_SEPARATOR)
+    if separator and is_lang(tail):
+        data, lang = head, tail
+    action = _unpack_action(data)
+    return action, lang if action is not None else None
+
+
+def _unpack_action(data: str) -> Action | None:
     if data == "m":
         return ShowMenu()
     kind, _, value = data.partition(_SEPARATOR)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 import unicodedata
 
 from telegram import Message, Update, User
@@ -16,7 +17,7 @@ from bot.core.languages import Lang, lang_from_code, resolve_lang
 from bot.core.matching import answer_language
 from bot.core.normalize import words
 from bot.core.views import Reply, ShowEntry, ShowMenu, ShowProgramme
-from bot.tg.callback_data import unpack
+from bot.tg.callback_data import unpack_with_lang
 from bot.tg.render import html_chunks, keyboard
 
 log = logging.getLogger(__name__)
@@ -37,7 +38,7 @@ class Handlers:
         knowledge = self.engine.snapshot.knowledge
         payload = " ".join(context.args or [])
         reply = conversation.deep_link(knowledge, payload, lang) if payload else conversation.welcome(knowledge, lang)
-        await send(message, reply)
+        await send(message, reply, lang)
 
     async def help(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """/help: what the bot can do."""
@@ -62,7 +63,7 @@ class Handlers:
         snapshot = self.engine.snapshot
         result = snapshot.matcher.match(text)
         lang = answer_language(result, telegram=telegram_lang)
-        await send(message, conversation.reply_to_question(snapshot.knowledge, result, lang))
+        await send(message, conversation.reply_to_question(snapshot.knowledge, result, lang), lang)
 
     async def button(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """A tap on one of our inline buttons."""
@@ -70,9 +71,9 @@ class Handlers:
         if query is None:
             return
         await query.answer()
-        lang = _telegram_lang(update.effective_user)
         knowledge = self.engine.snapshot.knowledge
-        action = unpack(query.data)
+        action, button_lang = unpack_with_lang(query.data)
+        lang = button_lang or _telegram_lang(update.effective_user)
         if isinstance(action, ShowEntry) and (entry := knowledge.get(action.entry_id)) is not None:
             reply = conversation.entry_reply(knowledge, entry, lang)
         elif isinstance(action, ShowProgramme) and knowledge.programme(action.programme_id) is not None:
@@ -85,9 +86,9 @@ class Handlers:
         if not isinstance(query.message, Message):
             return
         if isinstance(action, ShowEntry) and action.entry_id in knowledge.by_id:
-            await send(query.message, reply)
+            await send(query.message, reply, lang)
         else:
-            await edit(query.message, reply)
+            await edit(query.message, reply, lang)
 
     async def not_text(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """Stickers, photos, voice and the like in a private chat."""
@@ -112,23 +113,23 @@ class Handlers:
         log.error("error while handling update %s", update_id, exc_info=context.error)
 
 
-async def edit(message: Message, reply: Reply) -> None:
+async def edit(message: Message, reply: Reply, lang: Lang | None = None) -> None:
     """Replace a menu message in place, so browsing does not fill the chat."""
     chunks = html_chunks(reply)
     if len(chunks) != 1:
-        await send(message, reply)
+        await send(message, reply, lang)
         return
     try:
-        await message.edit_text(chunks[0], reply_markup=keyboard(reply))
+        await message.edit_text(chunks[0], reply_markup=keyboard(reply, lang))
     except BadRequest as exc:
         if "not modified" not in str(exc).lower():  # a double tap re-sends the same menu: nothing to do
             raise
 
 
-async def send(message: Message, reply: Reply) -> None:
+async def send(message: Message, reply: Reply, lang: Lang | None = None) -> None:
     """Send a reply as one or more HTML messages; the keyboard goes with the last."""
     chunks = html_chunks(reply)
-    markup = keyboard(reply)
+    markup = keyboard(reply, lang)
     for index, chunk in enumerate(chunks):
         last = index == len(chunks) - 1
         try:
@@ -149,12 +150,15 @@ def _clean(text: str) -> str:
 
 
 def _addressed_text(message: Message, text: str, username: str | None) -> str | None:
-    """In a group: the text without the @mention when the bot is mentioned or replied to, else None."""
+    """In a group: the text without the @mention when the bot is mentioned or replied to, else None.
+
+    Only a whole mention of exactly this bot counts: '@EmbassyTestBotFan' or an e-mail address that
+    contains the name do not.
+    """
     if username:
-        mention = f"@{username}".lower()
-        if mention in text.lower():
-            start = text.lower().index(mention)
-            return (text[:start] + text[start + len(mention) :]).strip()
+        mention = re.compile(rf"(?<![\w@.])@{re.escape(username)}(?![\w@])", re.IGNORECASE)
+        if mention.search(text):
+            return mention.sub(" ", text).strip()
     reply_to = message.reply_to_message
     if reply_to is not None and reply_to.from_user is not None and reply_to.from_user.username == username:
         return text

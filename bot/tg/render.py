@@ -8,18 +8,19 @@ from typing import Final
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.core import markup
+from bot.core.languages import Lang
 from bot.core.views import Reply
 from bot.tg.callback_data import pack
 
 MESSAGE_LIMIT: Final = 4096
 
 
-def keyboard(reply: Reply) -> InlineKeyboardMarkup | None:
+def keyboard(reply: Reply, lang: Lang | None = None) -> InlineKeyboardMarkup | None:
     if not reply.buttons:
         return None
     return InlineKeyboardMarkup(
         [
-            [InlineKeyboardButton(button.label, callback_data=pack(button.action)) for button in row]
+            [InlineKeyboardButton(button.label, callback_data=pack(button.action, lang)) for button in row]
             for row in reply.buttons
         ]
     )
