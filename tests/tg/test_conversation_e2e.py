@@ -755,7 +755,7 @@ async def test_word_shared_by_all_languages_is_answered_in_the_users_language(
         assert_in_language(seen, knowledge_of(engine), lang)
 
 
-# ----------------------------------------------------------------------------------------- known bugs
+# ------------------------------------------------------------------- bugs these tests found (now fixed)
 
 
 @pytest.mark.parametrize("button", ["related", "main menu"])
