@@ -14,7 +14,7 @@ from bot.core.languages import Lang, is_lang, resolve_lang
 from bot.core.matching import answer_language
 from bot.core.normalize import words
 from bot.core.rendering import reply_as_text
-from bot.core.views import Action, Reply, ShowEntry, ShowMenu, ShowProgramme
+from bot.core.views import Action, Reply
 
 HELP = "Type a question, a number to press a button, /start for the menu, /lang en|fr|nl, or /quit."
 
@@ -42,23 +42,13 @@ class ConsoleChat:
         if text == "/help":
             return self._show(conversation.help_reply(lang))
         if text.isdigit() and 1 <= int(text) <= len(self.buttons):
-            return self._show(self._press(self.buttons[int(text) - 1], lang))
+            return self._show(conversation.respond_to(knowledge, self.buttons[int(text) - 1], lang))
         if text.startswith("/"):
             return self._show(conversation.unknown_command(lang))
         if not words(text):
             return self._show(conversation.no_words(lang))
         result = self.engine.snapshot.matcher.match(text)
         return self._show(conversation.reply_to_question(knowledge, result, answer_language(result, chosen=self.lang)))
-
-    def _press(self, action: Action, lang: Lang) -> Reply:
-        knowledge = self.engine.snapshot.knowledge
-        if isinstance(action, ShowEntry) and (entry := knowledge.get(action.entry_id)):
-            return conversation.entry_reply(knowledge, entry, lang)
-        if isinstance(action, ShowProgramme):
-            return conversation.programme_menu(knowledge, action.programme_id, lang)
-        if isinstance(action, ShowMenu):
-            return conversation.welcome(knowledge, lang)
-        return conversation.stale_button(knowledge, lang)
 
     def _show(self, reply: Reply) -> str:
         self.buttons = [button.action for row in reply.buttons for button in row]

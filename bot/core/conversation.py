@@ -13,7 +13,7 @@ from bot.core.i18n import t
 from bot.core.knowledge import Entry, KnowledgeBase
 from bot.core.languages import Lang
 from bot.core.matching import Answer, MatchResult, Suggestions
-from bot.core.views import Button, Reply, ShowEntry, ShowMenu, ShowProgramme
+from bot.core.views import Action, Button, Reply, ShowEntry, ShowMenu, ShowProgramme
 
 CONTACT_ENTRY: Final = "contact.embassy"
 MAX_RELATED: Final = 3
@@ -62,7 +62,9 @@ def programme_menu(knowledge: KnowledgeBase, programme_id: str, lang: Lang) -> R
 
 def entry_reply(knowledge: KnowledgeBase, entry: Entry, lang: Lang) -> Reply:
     """An entry's answer with its sources and up to three related topics as buttons."""
-    parts = [f"**{entry.title[lang]}**", entry.answer[lang].strip()]
+    parts = [entry.answer[lang].strip()]
+    if entry.kind != "smalltalk":  # a greeting reads oddly under a bold "Hello" title
+        parts.insert(0, f"**{entry.title[lang]}**")
     if entry.sources:
         lines = [
             t(lang, "Source: {source} ({as_of})", source=_source_link(s.title, s.url), as_of=s.as_of)
@@ -74,7 +76,7 @@ def entry_reply(knowledge: KnowledgeBase, entry: Entry, lang: Lang) -> Reply:
         related = [knowledge.entry(CONTACT_ENTRY)]
     buttons = tuple((Button(r.title[lang], ShowEntry(r.id)),) for r in related)
     if entry.kind != "smalltalk":
-        buttons = (*buttons, (Button(t(lang, "◀ Main menu"), ShowMenu()),))
+        buttons = (*buttons, (Button(t(lang, "◀ Main menu"), ShowMenu(below=True)),))
     return Reply("\n\n".join(parts), buttons)
 
 
@@ -113,7 +115,7 @@ def help_reply(lang: Lang) -> Reply:
         "- /start: the main menu\n"
         "- /help: this message",
     )
-    return Reply(text, ((Button(t(lang, "◀ Main menu"), ShowMenu()),),))
+    return Reply(text, ((Button(t(lang, "◀ Main menu"), ShowMenu(below=True)),),))
 
 
 def not_text(lang: Lang) -> Reply:
@@ -128,6 +130,17 @@ def no_words(lang: Lang) -> Reply:
 
 def unknown_command(lang: Lang) -> Reply:
     return Reply(t(lang, "I don't know that command. Send /help to see what I can do."))
+
+
+def respond_to(knowledge: KnowledgeBase, action: Action | None, lang: Lang) -> Reply:
+    """What a tap on a button shows; an unknown or out-of-date button shows the menu and says so."""
+    if isinstance(action, ShowEntry) and (entry := knowledge.get(action.entry_id)) is not None:
+        return entry_reply(knowledge, entry, lang)
+    if isinstance(action, ShowProgramme) and knowledge.programme(action.programme_id) is not None:
+        return programme_menu(knowledge, action.programme_id, lang)
+    if isinstance(action, ShowMenu):
+        return welcome(knowledge, lang)
+    return stale_button(knowledge, lang)
 
 
 def stale_button(knowledge: KnowledgeBase, lang: Lang) -> Reply:

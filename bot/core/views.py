@@ -18,7 +18,9 @@ class ShowProgramme:
 
 @dataclass(frozen=True, slots=True)
 class ShowMenu:
-    pass
+    below: bool = False
+    """Send the menu as a new message below, keeping the one tapped (an answer worth keeping);
+    otherwise the tapped menu is replaced in place."""
 
 
 Action = ShowEntry | ShowProgramme | ShowMenu

@@ -28,7 +28,7 @@ def pack(action: Action, lang: Lang | None = None) -> str:
     elif isinstance(action, ShowProgramme):
         data = f"p{_SEPARATOR}{action.programme_id}"
     else:
-        data = "m"
+        data = "M" if action.below else "m"
     if lang is not None:
         data = f"{data}{_SEPARATOR}{lang}"
     if len(data.encode()) > MAX_BYTES:
@@ -53,8 +53,8 @@ def unpack_with_lang(data: object) -> tuple[Action | None, Lang | None]:
 
 
 def _unpack_action(data: str) -> Action | None:
-    if data == "m":
-        return ShowMenu()
+    if data in {"m", "M"}:
+        return ShowMenu(below=data == "M")
     kind, _, value = data.partition(_SEPARATOR)
     if not _ID.fullmatch(value):
         return None

@@ -16,7 +16,7 @@ from bot.core.engine import Engine
 from bot.core.languages import Lang, lang_from_code, resolve_lang
 from bot.core.matching import answer_language
 from bot.core.normalize import words
-from bot.core.views import Reply, ShowEntry, ShowMenu, ShowProgramme
+from bot.core.views import Reply, ShowEntry, ShowMenu
 from bot.tg.callback_data import unpack_with_lang
 from bot.tg.render import html_chunks, keyboard
 
@@ -74,18 +74,14 @@ class Handlers:
         knowledge = self.engine.snapshot.knowledge
         action, button_lang = unpack_with_lang(query.data)
         lang = button_lang or _telegram_lang(update.effective_user)
-        if isinstance(action, ShowEntry) and (entry := knowledge.get(action.entry_id)) is not None:
-            reply = conversation.entry_reply(knowledge, entry, lang)
-        elif isinstance(action, ShowProgramme) and knowledge.programme(action.programme_id) is not None:
-            reply = conversation.programme_menu(knowledge, action.programme_id, lang)
-        elif isinstance(action, ShowMenu):
-            reply = conversation.welcome(knowledge, lang)
-        else:
+        if action is None:
             log.info("stale or malformed button: %r", (query.data or "")[:64])
-            reply = conversation.stale_button(knowledge, lang)
+        reply = conversation.respond_to(knowledge, action, lang)
         if not isinstance(query.message, Message):
             return
-        if isinstance(action, ShowEntry) and action.entry_id in knowledge.by_id:
+        # An answer stays in the chat; a menu (or a dead button's message) is replaced in place.
+        opens_entry = isinstance(action, ShowEntry) and action.entry_id in knowledge.by_id
+        if opens_entry or (isinstance(action, ShowMenu) and action.below):
             await send(query.message, reply, lang)
         else:
             await edit(query.message, reply, lang)
@@ -135,6 +131,8 @@ async def send(message: Message, reply: Reply, lang: Lang | None = None) -> None
         try:
             await message.reply_text(chunk, reply_markup=markup if last else None)
         except BadRequest as exc:
+            if "parse entities" not in str(exc).lower():
+                raise
             # Our HTML is generated, so this means a bug; degrade to plain text rather than go silent.
             log.warning("Telegram refused our HTML (%s); sending plain text", exc)
             await message.reply_text(chunk, reply_markup=markup if last else None, parse_mode=None)

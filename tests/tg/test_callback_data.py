@@ -12,6 +12,7 @@ from bot.tg.callback_data import MAX_BYTES, CallbackDataTooLong, pack, unpack
     ("action", "data"),
     [
         (ShowMenu(), "m"),
+        (ShowMenu(below=True), "M"),
         (ShowEntry("mirai.age"), "e|mirai.age"),
         (ShowEntry("jet.belgian_eligibility"), "e|jet.belgian_eligibility"),
         (ShowEntry("bot.privacy"), "e|bot.privacy"),
@@ -87,7 +88,7 @@ def test_unpack_refuses_what_is_not_a_string(data):
         "mm",
         " m",
         "m ",
-        "M",
+        "mM",
         "E|mirai.age",
         "e |mirai.age",
         "e| mirai.age",
