@@ -30,6 +30,7 @@ log = logging.getLogger(__name__)
 
 COMMANDS: tuple[tuple[str, str], ...] = (
     ("start", N_("Main menu")),
+    ("eligible", N_("Check your eligibility")),
     ("help", N_("How to use this bot")),
 )
 
@@ -64,6 +65,8 @@ def register_handlers(application: Application, handlers: Handlers) -> None:  # 
     new_messages = filters.UpdateType.MESSAGE  # edits and channel posts are not questions
     application.add_handler(CommandHandler("start", handlers.start, filters=new_messages))
     application.add_handler(CommandHandler("help", handlers.help, filters=new_messages))
+    application.add_handler(CommandHandler("eligible", handlers.eligible, filters=new_messages))
+    application.add_handler(CommandHandler("cancel", handlers.cancel, filters=new_messages))
     application.add_handler(CallbackQueryHandler(handlers.button))
     application.add_handler(MessageHandler(new_messages & filters.COMMAND, handlers.unknown_command))
     application.add_handler(MessageHandler(new_messages & filters.TEXT, handlers.question))

@@ -31,6 +31,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _ask(args)
         if command == "eval":
             return _eval(args)
+        if command == "quiz-paths":
+            return _quiz_paths(args)
     except KnowledgeError as exc:
         print(exc.report(), file=sys.stderr)
         return 1
@@ -61,7 +63,28 @@ def _parser() -> argparse.ArgumentParser:
     ev.add_argument("file", type=Path)
     ev.add_argument("--json", action="store_true", help="end with one JSON object of the figures")
     ev.add_argument("--knowledge", type=Path, default=None)
+    paths = commands.add_parser("quiz-paths", help="print a quiz's questions, outcomes and every path with its verdict")
+    paths.add_argument("programme", nargs="?", default=None, help="a programme id (default: every quiz)")
+    paths.add_argument("--lang", choices=LANGUAGES, default="en")
+    paths.add_argument("--all", action="store_true", help="list every path even when there are many")
+    paths.add_argument("--knowledge", type=Path, default=None)
     return parser
+
+
+def _quiz_paths(args: argparse.Namespace) -> int:
+    from bot.core.quiz_review import review
+
+    knowledge = load_knowledge(_knowledge_dir(args.knowledge))
+    quizzes = [q for q in knowledge.quizzes if args.programme in (None, q.programme)]
+    if not quizzes:
+        known = ", ".join(q.programme for q in knowledge.quizzes) or "none"
+        raise BotError(f"no quiz for {args.programme!r}; quizzes: {known}")
+    for index, quiz in enumerate(quizzes):
+        if index:
+            print()
+        for line in review(knowledge, quiz, args.lang, all_paths=args.all):
+            print(line)
+    return 0
 
 
 def _knowledge_dir(override: Path | None) -> Path:

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import TextIO
 
 from bot.config import Settings
-from bot.core import conversation
+from bot.core import conversation, quiz_views
 from bot.core.engine import Engine
 from bot.core.languages import Lang, is_lang, resolve_lang
 from bot.core.matching import answer_language
@@ -39,6 +39,9 @@ class ConsoleChat:
             return "Usage: /lang en|fr|nl"
         if text in {"/start", "/menu"}:
             return self._show(conversation.welcome(knowledge, lang))
+        if text.startswith("/eligible"):
+            programme = text.removeprefix("/eligible").strip().lower() or None
+            return self._show(quiz_views.start(knowledge, programme, lang))
         if text == "/help":
             return self._show(conversation.help_reply(lang))
         if text.isdigit() and 1 <= int(text) <= len(self.buttons):

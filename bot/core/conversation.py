@@ -9,11 +9,12 @@ from __future__ import annotations
 import re
 from typing import Final
 
+from bot.core import quiz_views
 from bot.core.i18n import t
 from bot.core.knowledge import Entry, KnowledgeBase
 from bot.core.languages import Lang
 from bot.core.matching import Answer, MatchResult, Suggestions
-from bot.core.views import Action, Button, Reply, ShowEntry, ShowMenu, ShowProgramme
+from bot.core.views import Action, Button, CancelQuiz, ChooseQuiz, QuizStep, Reply, ShowEntry, ShowMenu, ShowProgramme
 
 CONTACT_ENTRY: Final = "contact.embassy"
 MAX_RELATED: Final = 3
@@ -34,6 +35,8 @@ def main_menu_buttons(knowledge: KnowledgeBase, lang: Lang) -> tuple[tuple[Butto
     rows: list[tuple[Button, ...]] = [
         tuple(Button(p.name[lang], ShowProgramme(p.id)) for p in knowledge.programmes),
     ]
+    if knowledge.quizzes:
+        rows.append((Button(t(lang, "✅ Check my eligibility"), ChooseQuiz()),))
     general = knowledge.topics_of(None)
     rows.extend(_pairs([Button(entry.title[lang], ShowEntry(entry.id)) for entry in general]))
     return tuple(row for row in rows if row)
@@ -42,6 +45,8 @@ def main_menu_buttons(knowledge: KnowledgeBase, lang: Lang) -> tuple[tuple[Butto
 def deep_link(knowledge: KnowledgeBase, payload: str, lang: Lang) -> Reply:
     """``/start <payload>``: a programme or an entry id opens it; anything else opens the main menu."""
     payload = payload.strip().lower()
+    if payload == "eligible" or payload.startswith("eligible-"):
+        return quiz_views.start(knowledge, payload.removeprefix("eligible").removeprefix("-") or None, lang)
     if len(payload) <= DEEP_LINK_MAX:
         if knowledge.programme(payload) is not None:
             return programme_menu(knowledge, payload, lang)
@@ -57,6 +62,9 @@ def programme_menu(knowledge: KnowledgeBase, programme_id: str, lang: Lang) -> R
         return stale_button(knowledge, lang)
     text = f"**{programme.name[lang]}**\n{programme.summary[lang]}\n\n" + t(lang, "Choose a topic:")
     buttons = _pairs([Button(e.title[lang], ShowEntry(e.id)) for e in knowledge.topics_of(programme_id)])
+    quiz = knowledge.quiz(programme_id)
+    if quiz is not None:
+        buttons.insert(0, (Button(t(lang, "✅ Check my eligibility"), QuizStep(quiz.programme, quiz.version)),))
     return Reply(text, (*buttons, (Button(t(lang, "◀ Main menu"), ShowMenu()),)))
 
 
@@ -113,6 +121,8 @@ def help_reply(lang: Lang) -> Reply:
         "**How to use this bot**\n"
         "Ask any question about MIRAI or the JET Programme in English, French or Dutch.\n\n"
         "- /start: the main menu\n"
+        "- /eligible: check your eligibility, question by question\n"
+        "- /cancel: stop the eligibility check\n"
         "- /help: this message",
     )
     return Reply(text, ((Button(t(lang, "◀ Main menu"), ShowMenu(below=True)),),))
@@ -140,6 +150,12 @@ def respond_to(knowledge: KnowledgeBase, action: Action | None, lang: Lang) -> R
         return programme_menu(knowledge, action.programme_id, lang)
     if isinstance(action, ShowMenu):
         return welcome(knowledge, lang)
+    if isinstance(action, ChooseQuiz):
+        return quiz_views.choose_programme(knowledge, lang)
+    if isinstance(action, QuizStep):
+        return quiz_views.show(knowledge, action, lang)
+    if isinstance(action, CancelQuiz):
+        return quiz_views.cancelled(lang)
     return stale_button(knowledge, lang)
 
 

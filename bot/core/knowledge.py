@@ -10,11 +10,14 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from functools import cached_property
-from typing import Annotated, Final, Literal
+from typing import TYPE_CHECKING, Annotated, Final, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
 from bot.core.languages import LANGUAGES, Lang
+
+if TYPE_CHECKING:
+    from bot.core.quiz import Quiz
 
 ENTRY_ID_PATTERN: Final = r"^[a-z][a-z0-9_]*(\.[a-z0-9_]+)*$"
 ANSWER_MAX_CHARS: Final = 3500
@@ -102,7 +105,7 @@ class Entry(_Model):
 class Programme(_Model):
     """An exchange programme: its name, its one-line summary, and (in its file) its entries."""
 
-    id: Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]*$")]
+    id: Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]*$", max_length=16)]
     name: Text
     summary: Text
 
@@ -114,6 +117,7 @@ class KnowledgeBase:
     entries: tuple[Entry, ...]
     programmes: tuple[Programme, ...]
     version: str = field(default="")
+    quizzes: tuple[Quiz, ...] = ()
     """A short digest of the files, so that stale buttons can be recognised after a reload."""
 
     @cached_property
@@ -128,6 +132,9 @@ class KnowledgeBase:
 
     def programme(self, programme_id: str) -> Programme | None:
         return next((p for p in self.programmes if p.id == programme_id), None)
+
+    def quiz(self, programme_id: str) -> Quiz | None:
+        return next((q for q in self.quizzes if q.programme == programme_id), None)
 
     def topics_of(self, programme_id: str | None) -> tuple[Entry, ...]:
         """The answer entries of a programme (None: the general ones), in file order."""

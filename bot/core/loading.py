@@ -20,12 +20,14 @@ from bot.core.errors import KnowledgeError, Problem
 from bot.core.knowledge import ANSWER_MAX_CHARS, Entry, KnowledgeBase, Programme
 from bot.core.languages import LANGUAGES
 from bot.core.normalize import normalize
+from bot.core.quiz import Quiz
+from bot.core.quiz_checks import check_quiz
 
 Path_ = tuple[str | int, ...]
 _M = TypeVar("_M", bound=BaseModel)
 
 
-_FILE_KEYS = ("programme", "entries")
+_FILE_KEYS = ("programme", "entries", "quiz")
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,6 +35,7 @@ class _KnowledgeFile:
     programme: Programme | None
     entries: tuple[tuple[int, Entry], ...]
     """Valid entries with their position in the file (positions locate lines; invalid ones are skipped)."""
+    quiz: Quiz | None = None
 
 
 @dataclass(slots=True)
@@ -61,6 +64,7 @@ def load_knowledge(directory: Path) -> KnowledgeBase:
     problems: list[Problem] = []
     entries: list[tuple[Entry, str, _Parsed, int]] = []
     programmes: list[tuple[Programme, str]] = []
+    quizzes: list[tuple[Quiz, str, _Parsed]] = []
     declared_ids: set[str] = set()
     digest = hashlib.sha256()
     for path in files:
@@ -81,15 +85,20 @@ def load_knowledge(directory: Path) -> KnowledgeBase:
         programme_id = knowledge_file.programme.id if knowledge_file.programme else None
         if knowledge_file.programme is not None:
             programmes.append((knowledge_file.programme, name))
+            if knowledge_file.quiz is not None:
+                quizzes.append((knowledge_file.quiz.with_version(knowledge_file.programme.id), name, parsed))
         for index, entry in knowledge_file.entries:
             entries.append((entry.model_copy(update={"programme": programme_id}), name, parsed, index))
 
     problems.extend(_cross_check(entries, programmes, declared_ids))
+    for quiz, name, parsed in quizzes:
+        problems.extend(check_quiz(quiz, declared_ids, name, parsed.line_of))
     if problems:
         raise KnowledgeError(directory, problems)
     return KnowledgeBase(
         entries=tuple(entry for entry, *_ in entries),
         programmes=tuple(programme for programme, _ in programmes),
+        quizzes=tuple(quiz for quiz, *_ in quizzes),
         version=digest.hexdigest()[:8],
     )
 
@@ -159,6 +168,11 @@ def _validate_file(parsed: _Parsed, name: str, problems: list[Problem]) -> _Know
     programme: Programme | None = None
     if data.get("programme") is not None:
         programme = _validated(Programme, data["programme"], ("programme",), parsed, name, problems)
+    quiz: Quiz | None = None
+    if data.get("quiz") is not None:
+        quiz = _validated(Quiz, data["quiz"], ("quiz",), parsed, name, problems)
+        if quiz is not None and programme is None and "programme" not in data:
+            problems.append(Problem(name, parsed.line_of(("quiz",)), "a quiz belongs in a programme's file"))
     raw_entries = data.get("entries")
     if not isinstance(raw_entries, list):
         problems.append(Problem(name, parsed.line_of(("entries",)), "'entries' must be a list of entries"))
@@ -168,7 +182,7 @@ def _validate_file(parsed: _Parsed, name: str, problems: list[Problem]) -> _Know
         for index, raw in enumerate(raw_entries)
         if (entry := _validated(Entry, raw, ("entries", index), parsed, name, problems)) is not None
     ]
-    return _KnowledgeFile(programme=programme, entries=tuple(entries))
+    return _KnowledgeFile(programme=programme, entries=tuple(entries), quiz=quiz)
 
 
 def _validated(model: type[_M], raw: Any, at: Path_, parsed: _Parsed, name: str, problems: list[Problem]) -> _M | None:

@@ -23,7 +23,26 @@ class ShowMenu:
     otherwise the tapped menu is replaced in place."""
 
 
-Action = ShowEntry | ShowProgramme | ShowMenu
+@dataclass(frozen=True, slots=True)
+class ChooseQuiz:
+    """Ask which programme's eligibility quiz to take."""
+
+
+@dataclass(frozen=True, slots=True)
+class QuizStep:
+    """A quiz state: the programme, its quiz version, and the option chosen at each question so far."""
+
+    programme_id: str
+    version: str
+    answers: tuple[int, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class CancelQuiz:
+    pass
+
+
+Action = ShowEntry | ShowProgramme | ShowMenu | ChooseQuiz | QuizStep | CancelQuiz
 
 
 @dataclass(frozen=True, slots=True)

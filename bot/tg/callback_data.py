@@ -10,11 +10,15 @@ import re
 from typing import Final
 
 from bot.core.languages import Lang, is_lang
-from bot.core.views import Action, ShowEntry, ShowMenu, ShowProgramme
+from bot.core.views import Action, CancelQuiz, ChooseQuiz, QuizStep, ShowEntry, ShowMenu, ShowProgramme
 
 MAX_BYTES: Final = 64
 _SEPARATOR: Final = "|"
 _ID: Final = re.compile(r"[a-z][a-z0-9_]*(\.[a-z0-9_]+)*")
+# Options are numbered 0-8 (a quiz question has at most 9), one digit per answer.
+_QUIZ_STEP: Final = re.compile(
+    r"q\|(?P<programme>[a-z][a-z0-9_]{0,15})\|(?P<version>[0-9a-f]{6})\|(?P<answers>[0-8]{0,24})"
+)
 
 
 class CallbackDataTooLong(ValueError):
@@ -27,8 +31,15 @@ def pack(action: Action, lang: Lang | None = None) -> str:
         data = f"e{_SEPARATOR}{action.entry_id}"
     elif isinstance(action, ShowProgramme):
         data = f"p{_SEPARATOR}{action.programme_id}"
-    else:
+    elif isinstance(action, ShowMenu):
         data = "M" if action.below else "m"
+    elif isinstance(action, QuizStep):
+        answers = "".join(str(a) for a in action.answers)
+        data = _SEPARATOR.join(("q", action.programme_id, action.version, answers))
+    elif isinstance(action, ChooseQuiz):
+        data = "Q"
+    else:
+        data = "x"
     if lang is not None:
         data = f"{data}{_SEPARATOR}{lang}"
     if len(data.encode()) > MAX_BYTES:
@@ -55,6 +66,12 @@ def unpack_with_lang(data: object) -> tuple[Action | None, Lang | None]:
 def _unpack_action(data: str) -> Action | None:
     if data in {"m", "M"}:
         return ShowMenu(below=data == "M")
+    if data == "Q":
+        return ChooseQuiz()
+    if data == "x":
+        return CancelQuiz()
+    if quiz := _QUIZ_STEP.fullmatch(data):
+        return QuizStep(quiz["programme"], quiz["version"], tuple(int(a) for a in quiz["answers"]))
     kind, _, value = data.partition(_SEPARATOR)
     if not _ID.fullmatch(value):
         return None

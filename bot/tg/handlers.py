@@ -11,7 +11,7 @@ from telegram.constants import ChatType
 from telegram.error import BadRequest
 from telegram.ext import ContextTypes
 
-from bot.core import conversation
+from bot.core import conversation, quiz_views
 from bot.core.engine import Engine
 from bot.core.languages import Lang, lang_from_code, resolve_lang
 from bot.core.matching import answer_language
@@ -44,6 +44,21 @@ class Handlers:
         """/help: what the bot can do."""
         if update.effective_message is not None:
             await send(update.effective_message, conversation.help_reply(_telegram_lang(update.effective_user)))
+
+    async def eligible(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """/eligible [programme]: the eligibility quiz, one question per message edit."""
+        message = update.effective_message
+        if message is None:
+            return
+        lang = _telegram_lang(update.effective_user)
+        programme = (context.args or [""])[0].lower() or None
+        await send(message, quiz_views.start(self.engine.snapshot.knowledge, programme, lang), lang)
+
+    async def cancel(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """/cancel: end the eligibility quiz politely (its state lives only in the buttons)."""
+        if update.effective_message is not None:
+            lang = _telegram_lang(update.effective_user)
+            await send(update.effective_message, quiz_views.cancelled(lang), lang)
 
     async def question(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """A free-text question: match it and answer, suggest, or fall back honestly."""

@@ -1,0 +1,203 @@
+"""Eligibility quizzes: declared as data in a programme's knowledge file, run by a pure state machine.
+
+Following GOV.UK Smart Answers, the state is just the answers given so far, replayed from the start on
+every step: Back is "drop the last answer", Start again is "no answers", and a state can travel whole in
+a button's callback data, so a quiz survives restarts and several bot processes. Each quiz has a
+``version`` digest of its questions; a state from another version is refused, never reinterpreted.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Annotated, Final, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+from bot.core.errors import QuizError
+from bot.core.knowledge import EntryId, Text
+
+QuizToken = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]*$", max_length=32)]
+END: Final = "end"
+STANDARD_ANSWERS: Final = ("yes", "no", "unsure")
+"""Answers with ready-made labels in every language (``bot.core.quiz_views``)."""
+MAX_OPTIONS: Final = 9
+MAX_DEPTH: Final = 24
+"""The most questions on one path: each answer takes one character of Telegram's 64-byte callback data."""
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class Option(_Model):
+    answer: QuizToken
+    label: Text | None = None
+    fails: Text | None = None
+    """This answer does not meet the requirement; the reason, for the verdict."""
+    check: Text | None = None
+    """This answer ("not sure") leaves the requirement to check; what to check and where."""
+    then: QuizToken | None = None
+    """The next question's id, or ``end``; default: the next question in the list."""
+    instead: QuizToken | None = None
+    """Another option of the same question that the verdict offers to answer instead."""
+
+    @property
+    def outcome(self) -> Literal["pass", "fail", "check"]:
+        if self.fails is not None:
+            return "fail"
+        return "check" if self.check is not None else "pass"
+
+
+class Question(_Model):
+    id: QuizToken
+    ask: Text
+    about: EntryId | None = None
+    options: tuple[Option, ...] = Field(min_length=2, max_length=MAX_OPTIONS)
+
+    def option(self, answer: str) -> Option | None:
+        return next((o for o in self.options if o.answer == answer), None)
+
+
+class Quiz(_Model):
+    """One programme's quiz. ``programme`` and ``version`` are set by the loader."""
+
+    requirements: EntryId | None = None
+    eligible: Text
+    questions: tuple[Question, ...] = Field(min_length=1)
+    programme: str = ""
+    version: str = ""
+
+    def question(self, question_id: str) -> Question | None:
+        return next((q for q in self.questions if q.id == question_id), None)
+
+    def next_after(self, question: Question, option: Option) -> Question | None:
+        """The question that follows this answer, or None when the quiz ends."""
+        if option.then == END:
+            return None
+        if option.then is not None:
+            return self.question(option.then)
+        position = self.questions.index(question)
+        return self.questions[position + 1] if position + 1 < len(self.questions) else None
+
+    def with_version(self, programme: str) -> Quiz:
+        """A digest of what decides paths and verdicts, so that any change makes old buttons stale."""
+        digest = hashlib.sha256(
+            json.dumps(self.model_dump(exclude={"programme", "version"}), sort_keys=True).encode()
+        ).hexdigest()[:6]
+        return self.model_copy(update={"programme": programme, "version": digest})
+
+
+@dataclass(frozen=True, slots=True)
+class Step:
+    """One answered question on a path."""
+
+    question: Question
+    option: Option
+
+
+@dataclass(frozen=True, slots=True)
+class Progress:
+    """Where a state stands: the steps taken, and the current question (None when finished)."""
+
+    quiz: Quiz
+    steps: tuple[Step, ...]
+    current: Question | None
+
+    @property
+    def finished(self) -> bool:
+        return self.current is None
+
+    @property
+    def number(self) -> int:
+        """The current question's number, from 1."""
+        return len(self.steps) + 1
+
+    @property
+    def total(self) -> int:
+        """Questions on this path if every further answer takes the usual way (the first option's)."""
+        count, question = len(self.steps), self.current
+        seen: set[str] = set()
+        while question is not None and question.id not in seen:
+            seen.add(question.id)
+            count += 1
+            question = self.quiz.next_after(question, question.options[0])
+        return count
+
+    @property
+    def answers(self) -> tuple[int, ...]:
+        return tuple(step.question.options.index(step.option) for step in self.steps)
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """A requirement not met ("fail") or left to check ("check"), with its reason."""
+
+    question: Question
+    option: Option
+    kind: Literal["fail", "check"]
+    reason: Text
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    status: Literal["eligible", "not_eligible", "to_check"]
+    failures: tuple[Finding, ...]
+    checks: tuple[Finding, ...]
+    steps: tuple[Step, ...]
+    alternatives: tuple[tuple[Step, Option], ...] = field(default=())
+    """Answers the verdict offers to change (``instead``): the step, and the option to take instead."""
+
+
+def replay(quiz: Quiz, answers: tuple[int, ...]) -> Progress:
+    """Walk the quiz along ``answers`` (option positions); QuizError if they do not fit it."""
+    steps: list[Step] = []
+    current: Question | None = quiz.questions[0]
+    for position in answers:
+        if current is None:
+            raise QuizError("more answers than the quiz has questions on this path")
+        if not 0 <= position < len(current.options):
+            raise QuizError(f"question {current.id!r} has no option {position}")
+        option = current.options[position]
+        steps.append(Step(current, option))
+        current = quiz.next_after(current, option)
+        if len(steps) > MAX_DEPTH:
+            raise QuizError("path longer than a quiz may be")
+    return Progress(quiz, tuple(steps), current)
+
+
+def verdict(progress: Progress) -> Verdict:
+    """The outcome of a finished path: every failure, every point to check, not only the first."""
+    if not progress.finished:
+        raise QuizError("the quiz is not finished")
+    failures = tuple(
+        Finding(s.question, s.option, "fail", s.option.fails) for s in progress.steps if s.option.fails is not None
+    )
+    checks = tuple(
+        Finding(s.question, s.option, "check", s.option.check) for s in progress.steps if s.option.check is not None
+    )
+    alternatives = tuple(
+        (step, alternative)
+        for step in progress.steps
+        if step.option.instead is not None and (alternative := step.question.option(step.option.instead)) is not None
+    )
+    status: Literal["eligible", "not_eligible", "to_check"] = (
+        "not_eligible" if failures else "to_check" if checks else "eligible"
+    )
+    return Verdict(status, failures, checks, progress.steps, alternatives)
+
+
+def paths(quiz: Quiz) -> Iterator[Progress]:
+    """Every finished path through the quiz, depth first in option order."""
+
+    def walk(answers: tuple[int, ...]) -> Iterator[Progress]:
+        progress = replay(quiz, answers)
+        if progress.current is None:
+            yield progress
+            return
+        for position in range(len(progress.current.options)):
+            yield from walk((*answers, position))
+
+    yield from walk(())
