@@ -36,6 +36,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KnowledgeError as exc:
         print(exc.report(), file=sys.stderr)
         return 1
+    except BrokenPipeError:  # output piped into `head`: the reader has all it wanted
+        sys.stderr.close()
+        return 0
     except BotError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

@@ -217,8 +217,11 @@ def _explain(error: Any) -> str:
         return f"'{field_name}' is required"
     if kind == "extra_forbidden":
         return f"unknown key '{error['loc'][-1]}' (a typo?); see knowledge/README.md for the keys"
-    if kind in {"string_too_short", "too_short"}:
+    if kind == "string_too_short":
         return "must not be empty"
+    if kind == "too_short":
+        needed = error.get("ctx", {}).get("min_length", 1)
+        return "must not be empty" if needed == 1 else f"needs at least {needed} items"
     if kind == "string_pattern_mismatch":
         return f"'{error['input']}' is not a valid value here ({error['msg'].lower()})"
     return str(error["msg"])

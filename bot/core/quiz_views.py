@@ -12,6 +12,7 @@ from bot.core.quiz import Option, Progress, Quiz, Verdict, replay, verdict
 from bot.core.views import Button, CancelQuiz, ChooseQuiz, QuizStep, Reply, ShowEntry, ShowMenu
 
 TIMING_ENTRY: Final = "programs.timing"
+CONTACT_ENTRY: Final = "contact.embassy"
 STANDARD_LABELS: Final = {"yes": N_("Yes"), "no": N_("No"), "unsure": N_("I'm not sure")}
 
 
@@ -143,6 +144,8 @@ def _verdict_buttons(
         if about is not None and about not in linked and about in knowledge.by_id:
             linked.append(about)
     rows.extend((Button(knowledge.entry(entry_id).title[lang], ShowEntry(entry_id)),) for entry_id in linked[:4])
+    if result.status != "eligible" and CONTACT_ENTRY in knowledge.by_id:
+        rows.append((Button(knowledge.entry(CONTACT_ENTRY).title[lang], ShowEntry(CONTACT_ENTRY)),))
     if result.status == "eligible" and TIMING_ENTRY in knowledge.by_id:
         rows.append((Button(knowledge.entry(TIMING_ENTRY).title[lang], ShowEntry(TIMING_ENTRY)),))
     if quiz.requirements is not None and quiz.requirements in knowledge.by_id and quiz.requirements not in linked:

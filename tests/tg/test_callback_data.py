@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from bot.core.views import ShowEntry, ShowMenu, ShowProgramme
-from bot.tg.callback_data import MAX_BYTES, CallbackDataTooLong, pack, unpack
+from bot.core.quiz import MAX_DEPTH, paths
+from bot.core.quiz_views import choose_programme, show
+from bot.core.views import CancelQuiz, ChooseQuiz, QuizStep, ShowEntry, ShowMenu, ShowProgramme
+from bot.tg.callback_data import MAX_BYTES, CallbackDataTooLong, pack, unpack, unpack_with_lang
+from tests.core.test_quiz import load
 
 
 @pytest.mark.parametrize(
@@ -156,3 +159,118 @@ def test_unpack_refuses_oversized_data(data):
     """Data longer than Telegram's 64 bytes cannot have come from pack and unpacks to None."""
     assert len(data.encode()) > MAX_BYTES
     assert unpack(data) is None
+
+
+# --- the eligibility quiz: its state travels whole in the callback data ----------------------------------
+
+LONGEST_PROGRAMME = "abcdefghijklmnop"  # 16 characters, the most a programme id may have
+
+
+@pytest.mark.parametrize(
+    ("action", "data"),
+    [
+        (ChooseQuiz(), "Q"),
+        (CancelQuiz(), "x"),
+        (QuizStep("mirai", "0a1b2c"), "q|mirai|0a1b2c|"),
+        (QuizStep("mirai", "0a1b2c", (0,)), "q|mirai|0a1b2c|0"),
+        (QuizStep("jet", "ffffff", (1, 0, 2, 8)), "q|jet|ffffff|1028"),
+        (QuizStep("a_1", "123456", (0,) * 24), "q|a_1|123456|" + "0" * 24),
+    ],
+)
+def test_quiz_actions_round_trip(action, data):
+    """Quiz actions pack to a short string (a step: programme, version, one digit per answer) and back."""
+    assert pack(action) == data
+    assert unpack(data) == action
+
+
+@pytest.mark.parametrize("lang", ["en", "fr", "nl"])
+@pytest.mark.parametrize(
+    "action", [ChooseQuiz(), CancelQuiz(), QuizStep("mirai", "0a1b2c"), QuizStep("mirai", "0a1b2c", (2, 0, 1))]
+)
+def test_quiz_actions_round_trip_with_the_language(action, lang):
+    """With the message's language appended, a quiz action unpacks to the same action and that language."""
+    data = pack(action, lang)
+
+    assert data.endswith(f"|{lang}")
+    assert unpack_with_lang(data) == (action, lang)
+
+
+def test_the_longest_quiz_state_fits_in_64_bytes():
+    """A 16-character programme id, 24 answers of the highest option and a language still fit and round-trip."""
+    action = QuizStep(LONGEST_PROGRAMME, "abcdef", (8,) * MAX_DEPTH)
+
+    data = pack(action, "nl")
+
+    assert len(data.encode()) <= MAX_BYTES
+    assert unpack_with_lang(data) == (action, "nl")
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        "q|mirai|0a1b2c|019",  # 9 is no option: a question has at most 9, numbered 0-8
+        "q|mirai|0a1b2c|-1",
+        "q|mirai|0a1b2c|1a",
+        "q|mirai|0a1b2c|١",  # an Arabic-Indic digit one
+        "q|mirai|0A1B2C|0",
+        "q|MIRAI|0a1b2c|0",
+        "Q|mirai|0a1b2c|0",
+        "q|mirai|0a1b2|0",
+        "q|mirai|0a1b2c3|0",
+        "q|mirai|ghijkl|0",
+        "q|mirai|0a1b2c",
+        "q|mirai|0a1b2c|0|1",
+        "q|mirai||0a1b2c|0",
+        "q||0a1b2c|0",
+        "q|mirai|0a1b2c||",
+        "q|mirai|0a1b2c|0|",
+        "|q|mirai|0a1b2c|0",
+        "q|mirai.age|0a1b2c|0",
+        "q|1mirai|0a1b2c|0",
+        "q|_mirai|0a1b2c|0",
+        "q|mirai|0a1b2c|0 ",
+        "q|mirai|0a1b2c|0\n",
+        "q|mirai|0a1b2c|0|de",
+        "q|mirai|0a1b2c|0|fr|fr",
+        "q|mirai|0a1b2c|" + "0" * (MAX_DEPTH + 1),
+        f"q|{LONGEST_PROGRAMME}q|0a1b2c|0",
+        "Q|",
+        "QQ",
+        "q",
+        "x|",
+        "xx",
+        "X",
+        "x|mirai",
+    ],
+)
+def test_unpack_refuses_forged_quiz_data(data):
+    """Quiz data pack would never produce (a 9, a bad version, capitals, extra separators…) unpacks to None."""
+    assert unpack(data) is None
+    assert unpack_with_lang(data) == (None, None)
+
+
+def test_no_packed_quiz_step_is_read_as_a_language():
+    """A step with no answers ends in a separator, so a programme or version cannot pass for a language."""
+    action = QuizStep("nl", "abcdef")
+
+    assert unpack_with_lang(pack(action)) == (action, None)
+    assert unpack_with_lang(pack(action, "fr")) == (action, "fr")
+
+
+@pytest.mark.parametrize("lang", ["en", "fr", "nl"])
+def test_every_button_of_the_fixture_quizzes_round_trips(tmp_path, lang):
+    """Every button on every screen of both fixture quizzes packs within 64 bytes and unpacks to itself."""
+    knowledge = load(tmp_path)
+    screens = [choose_programme(knowledge, lang)]
+    for quiz in knowledge.quizzes:
+        for progress in paths(quiz):
+            answers = progress.answers
+            screens.extend(
+                show(knowledge, QuizStep(quiz.programme, quiz.version, answers[:n]), lang)
+                for n in range(len(answers) + 1)
+            )
+    buttons = [button for screen in screens for row in screen.buttons for button in row]
+
+    assert len(buttons) > 100
+    for button in buttons:
+        assert unpack_with_lang(pack(button.action, lang)) == (button.action, lang)

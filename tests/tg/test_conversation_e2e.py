@@ -18,6 +18,7 @@ from telegram.ext import Application
 from bot.app import build_application
 from bot.core import markup
 from bot.core.engine import Engine
+from bot.core.i18n import t
 from bot.core.knowledge import Entry, KnowledgeBase
 from bot.core.languages import Lang
 from bot.core.matching import Suggestions
@@ -178,8 +179,15 @@ def knowledge_of(engine: Engine) -> KnowledgeBase:
     return engine.snapshot.knowledge
 
 
+def programme_menu_labels(knowledge: KnowledgeBase, programme_id: str, lang: Lang) -> list[str]:
+    quiz = [t(lang, "✅ Check my eligibility")] if knowledge.quiz(programme_id) else []
+    return quiz + [e.title[lang] for e in knowledge.topics_of(programme_id)] + [MAIN_MENU[lang]]
+
+
 def main_menu_labels(knowledge: KnowledgeBase, lang: Lang) -> list[str]:
-    return [p.name[lang] for p in knowledge.programmes] + [e.title[lang] for e in knowledge.topics_of(None)]
+    quiz = [t(lang, "✅ Check my eligibility")] if knowledge.quizzes else []
+    programmes = [p.name[lang] for p in knowledge.programmes]
+    return programmes + quiz + [e.title[lang] for e in knowledge.topics_of(None)]
 
 
 def assert_shows_entry(seen: Seen, knowledge: KnowledgeBase, entry: Entry, lang: Lang) -> None:
@@ -259,7 +267,7 @@ async def test_programme_button_opens_its_topics_and_main_menu_goes_back(
     assert topics.text.split("\n")[:2] == [programme.name[lang], programme.summary[lang]]
     assert topics.bold[0] == programme.name[lang]
     assert topics.text.endswith(CHOOSE_TOPIC[lang])
-    assert topics.labels == [e.title[lang] for e in knowledge.topics_of(programme_id)] + [MAIN_MENU[lang]]
+    assert topics.labels == programme_menu_labels(knowledge, programme_id, lang)
     assert all(len(row) <= 2 for row in topics.buttons)
 
     back = await tap(fake_api, topics, MAIN_MENU[lang], lang=lang)
@@ -360,7 +368,7 @@ async def test_deep_link(fake_api: FakeBotApi, running_bot: App, engine: Engine,
         programme = knowledge.programme(target)
         assert programme is not None
         assert seen.bold[0] == programme.name["en"]
-        assert seen.labels == [e.title["en"] for e in knowledge.topics_of(target)] + [MAIN_MENU["en"]]
+        assert seen.labels == programme_menu_labels(knowledge, target, "en")
     elif kind == "entry":
         assert_shows_entry(seen, knowledge, knowledge.entry(target), "en")
     else:
@@ -477,7 +485,7 @@ async def test_dont_know_programme_button_opens_its_menu(
     seen = await ask(fake_api, "how do I bake a chocolate cake")
     menu = await tap(fake_api, seen, "MIRAI")
     assert menu.method == "editMessageText"
-    assert menu.labels == [e.title["en"] for e in knowledge.topics_of("mirai")] + [MAIN_MENU["en"]]
+    assert menu.labels == programme_menu_labels(knowledge, "mirai", "en")
 
 
 @pytest.mark.parametrize(
