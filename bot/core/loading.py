@@ -189,7 +189,12 @@ def _validated(model: type[_M], raw: Any, at: Path_, parsed: _Parsed, name: str,
     try:
         return model.model_validate(raw)
     except ValidationError as exc:
-        for error in exc.errors():
+        errors = exc.errors()
+        # A list whose items all failed is also "too short"; its items' own problems say more.
+        with_item_errors = {e["loc"][:i] for e in errors for i in range(len(e["loc"])) if isinstance(e["loc"][i], int)}
+        for error in errors:
+            if error["type"] == "too_short" and error["loc"] in with_item_errors:
+                continue
             loc = (*at, *error["loc"])
             where = _describe(loc, parsed.data)
             problems.append(Problem(name, parsed.line_of(loc), f"{where}: {_explain(error)}"))

@@ -21,6 +21,8 @@ def check_quiz(quiz: Quiz, entry_ids: set[str], file: str, line_of: LineOf) -> l
     question_ids = [q.id for q in quiz.questions]
     for index, question in enumerate(quiz.questions):
         at: tuple[str | int, ...] = ("questions", index)
+        if question.id == END:
+            report((*at, "id"), f"'{END}' is reserved for 'then: {END}'; choose another question id")
         if question_ids.index(question.id) != index:
             report((*at, "id"), f"question id '{question.id}' is used twice")
         if question.about is not None and question.about not in entry_ids:
@@ -39,6 +41,8 @@ def check_quiz(quiz: Quiz, entry_ids: set[str], file: str, line_of: LineOf) -> l
                 report((*here, "then"), f"{name}: 'then: {option.then}' leads nowhere (no such question)")
             if option.instead is not None and (option.instead == option.answer or option.instead not in answers):
                 report((*here, "instead"), f"{name}: 'instead: {option.instead}' is not another answer here")
+            if option.instead is not None and option.fails is None:
+                report((*here, "instead"), f"{name}: 'instead' goes with 'fails' (it offers another answer)")
     if problems:
         return problems  # reachability needs sound links
 

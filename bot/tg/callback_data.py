@@ -34,6 +34,8 @@ def pack(action: Action, lang: Lang | None = None) -> str:
     elif isinstance(action, ShowMenu):
         data = "M" if action.below else "m"
     elif isinstance(action, QuizStep):
+        if any(not 0 <= a <= 8 for a in action.answers):
+            raise ValueError(f"quiz answers are option positions 0-8, got {action.answers}")
         answers = "".join(str(a) for a in action.answers)
         data = _SEPARATOR.join(("q", action.programme_id, action.version, answers))
     elif isinstance(action, ChooseQuiz):
