@@ -47,3 +47,15 @@ def test_piped_input_runs_a_whole_conversation(engine: Engine) -> None:
     chat(Settings(_env_file=None), engine=engine, stdin=io.StringIO("c'est quoi JET\n/quit\nignored\n"), stdout=out)
 
     assert "JET" in out.getvalue()
+
+
+def test_the_eligibility_quiz_runs_in_the_console(engine: Engine) -> None:
+    """/eligible mirai asks the first question; answering every question "Yes" ends with the eligible verdict."""
+    session = ConsoleChat(engine)
+    screen = session.handle("/eligible mirai")
+    assert "1 of 9" in screen
+
+    for _ in range(9):
+        screen = session.handle("1")  # the first button is "Yes"
+
+    assert "appear to meet every requirement" in screen
