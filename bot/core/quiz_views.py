@@ -8,7 +8,7 @@ from bot.core.errors import QuizError
 from bot.core.i18n import N_, t
 from bot.core.knowledge import KnowledgeBase
 from bot.core.languages import Lang
-from bot.core.quiz import Option, Progress, Quiz, Verdict, replay, verdict
+from bot.core.quiz import Finding, Option, Progress, Quiz, Verdict, replay, verdict
 from bot.core.views import Button, CancelQuiz, ChooseQuiz, QuizStep, Reply, ShowEntry, ShowMenu
 
 TIMING_ENTRY: Final = "programs.timing"
@@ -74,17 +74,10 @@ def verdict_screen(knowledge: KnowledgeBase, quiz: Quiz, progress: Progress, lan
     title = t(lang, "Eligibility check: {programme}", programme=name)
     parts = [f"**{title}**"]
     parts.append(_headline(result, lang))
-    if result.failures:
-        lines = [
-            f"- **{_topic(knowledge, f.question.about, f.question.id, lang)}**: {f.reason[lang]}"
-            for f in result.failures
-        ]
-        parts.append(t(lang, "Not met:") + "\n" + "\n".join(lines))
-    if result.checks:
-        lines = [
-            f"- **{_topic(knowledge, c.question.about, c.question.id, lang)}**: {c.reason[lang]}" for c in result.checks
-        ]
-        parts.append(t(lang, "To check:") + "\n" + "\n".join(lines))
+    for heading, findings in ((N_("Not met:"), result.failures), (N_("To check:"), result.checks)):
+        if findings:
+            lines = [_finding_line(knowledge, finding, lang) for finding in findings]
+            parts.append(t(lang, heading) + "\n" + "\n".join(lines))
     if result.status == "eligible":
         parts.append(quiz.eligible[lang].strip())
     answers = [f"- {step.question.ask[lang]} **{option_label(step.option, lang)}**" for step in result.steps]
@@ -157,6 +150,11 @@ def _verdict_buttons(
         )
     )
     return tuple(rows)
+
+
+def _finding_line(knowledge: KnowledgeBase, finding: Finding, lang: Lang) -> str:
+    topic = _topic(knowledge, finding.question.about, finding.question.id, lang)
+    return "- " + t(lang, "**{topic}**: {reason}", topic=topic, reason=finding.reason[lang])
 
 
 def _programme_name(knowledge: KnowledgeBase, quiz: Quiz, lang: Lang) -> str:
