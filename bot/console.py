@@ -14,7 +14,7 @@ from bot.core.languages import Lang, is_lang, resolve_lang
 from bot.core.matching import answer_language
 from bot.core.normalize import words
 from bot.core.rendering import reply_as_text
-from bot.core.views import Action, Reply
+from bot.core.views import Action, OpenLink, Reply
 
 HELP = "Type a question, a number to press a button, /start for the menu, /lang en|fr|nl, or /quit."
 
@@ -25,7 +25,7 @@ class ConsoleChat:
     def __init__(self, engine: Engine, lang: Lang | None = None) -> None:
         self.engine = engine
         self.lang = lang
-        self.buttons: list[Action] = []
+        self.buttons: list[Action | OpenLink] = []
 
     def handle(self, line: str) -> str:
         text = line.strip()
@@ -45,7 +45,10 @@ class ConsoleChat:
         if text == "/help":
             return self._show(conversation.help_reply(lang))
         if text.isdigit() and 1 <= int(text) <= len(self.buttons):
-            return self._show(conversation.respond_to(knowledge, self.buttons[int(text) - 1], lang))
+            action = self.buttons[int(text) - 1]
+            if isinstance(action, OpenLink):
+                return f"Open {action.url}"
+            return self._show(conversation.respond_to(knowledge, action, lang))
         if text.startswith("/"):
             return self._show(conversation.unknown_command(lang))
         if not words(text):

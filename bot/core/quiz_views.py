@@ -9,7 +9,7 @@ from bot.core.i18n import N_, t
 from bot.core.knowledge import KnowledgeBase
 from bot.core.languages import Lang
 from bot.core.quiz import Finding, Option, Progress, Quiz, Verdict, replay, verdict
-from bot.core.views import Button, CancelQuiz, ChooseQuiz, QuizStep, Reply, ShowEntry, ShowMenu
+from bot.core.views import Button, CancelQuiz, ChooseQuiz, OpenLink, QuizStep, Reply, ShowEntry, ShowMenu
 
 TIMING_ENTRY: Final = "programs.timing"
 CONTACT_ENTRY: Final = "contact.embassy"
@@ -100,6 +100,13 @@ def expired(knowledge: KnowledgeBase, programme_id: str, lang: Lang) -> Reply:
         else Button(t(lang, "Check my eligibility"), ChooseQuiz())
     )
     return Reply(text, ((restart,), (Button(t(lang, "◀ Main menu"), ShowMenu()),)))
+
+
+def private_only(lang: Lang, link: str | None) -> Reply:
+    """In a group the answers (health, nationality…) would be public, and anyone could tap them."""
+    text = t(lang, "For your privacy, the eligibility check runs in a private chat with me.")
+    buttons = ((Button(t(lang, "Open a private chat"), OpenLink(link)),),) if link else ()
+    return Reply(text, buttons)
 
 
 def cancelled(lang: Lang) -> Reply:

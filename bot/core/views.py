@@ -42,13 +42,21 @@ class CancelQuiz:
     pass
 
 
+@dataclass(frozen=True, slots=True)
+class OpenLink:
+    """A button that opens an address (for example a deep link into the private chat)."""
+
+    url: str
+
+
 Action = ShowEntry | ShowProgramme | ShowMenu | ChooseQuiz | QuizStep | CancelQuiz
+QUIZ_ACTIONS = (ChooseQuiz, QuizStep, CancelQuiz)
 
 
 @dataclass(frozen=True, slots=True)
 class Button:
     label: str
-    action: Action
+    action: Action | OpenLink
 
 
 @dataclass(frozen=True, slots=True)

@@ -16,7 +16,7 @@ from bot.core.engine import Engine
 from bot.core.languages import Lang, lang_from_code, resolve_lang
 from bot.core.matching import answer_language
 from bot.core.normalize import words
-from bot.core.views import Reply, ShowEntry, ShowMenu
+from bot.core.views import QUIZ_ACTIONS, Reply, ShowEntry, ShowMenu
 from bot.tg.callback_data import unpack_with_lang
 from bot.tg.render import html_chunks, keyboard
 
@@ -52,6 +52,10 @@ class Handlers:
             return
         lang = _telegram_lang(update.effective_user)
         programme = (context.args or [""])[0].lower() or None
+        if message.chat.type != ChatType.PRIVATE:
+            link = f"https://t.me/{context.bot.username}?start=eligible" + (f"-{programme}" if programme else "")
+            await send(message, quiz_views.private_only(lang, link if context.bot.username else None), lang)
+            return
         await send(message, quiz_views.start(self.engine.snapshot.knowledge, programme, lang), lang)
 
     async def cancel(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -85,10 +89,15 @@ class Handlers:
         query = update.callback_query
         if query is None:
             return
-        await query.answer()
         knowledge = self.engine.snapshot.knowledge
         action, button_lang = unpack_with_lang(query.data)
         lang = button_lang or _telegram_lang(update.effective_user)
+        chat = query.message.chat if query.message is not None else None
+        if isinstance(action, QUIZ_ACTIONS) and (chat is None or chat.type != ChatType.PRIVATE):
+            # A quiz button in a group would let anyone answer someone else's quiz.
+            await query.answer(quiz_views.private_only(lang, None).text, show_alert=True)
+            return
+        await query.answer()
         if action is None:
             log.info("stale or malformed button: %r", (query.data or "")[:64])
         reply = conversation.respond_to(knowledge, action, lang)

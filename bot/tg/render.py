@@ -9,7 +9,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.core import markup
 from bot.core.languages import Lang
-from bot.core.views import Reply
+from bot.core.views import Button, OpenLink, Reply
 from bot.tg.callback_data import pack
 
 MESSAGE_LIMIT: Final = 4096
@@ -18,12 +18,13 @@ MESSAGE_LIMIT: Final = 4096
 def keyboard(reply: Reply, lang: Lang | None = None) -> InlineKeyboardMarkup | None:
     if not reply.buttons:
         return None
-    return InlineKeyboardMarkup(
-        [
-            [InlineKeyboardButton(button.label, callback_data=pack(button.action, lang)) for button in row]
-            for row in reply.buttons
-        ]
-    )
+    return InlineKeyboardMarkup([[_button(button, lang) for button in row] for row in reply.buttons])
+
+
+def _button(button: Button, lang: Lang | None) -> InlineKeyboardButton:
+    if isinstance(button.action, OpenLink):
+        return InlineKeyboardButton(button.label, url=button.action.url)
+    return InlineKeyboardButton(button.label, callback_data=pack(button.action, lang))
 
 
 def html_chunks(reply: Reply, limit: int = MESSAGE_LIMIT) -> list[str]:
