@@ -1,0 +1,17 @@
+"""Storage: users, subscriptions, the alert outbox and the question log, on SQLite or PostgreSQL."""
+
+from bot.storage.database import Database, StorageError, sqlite_url
+from bot.storage.repository import Claim, DeliveryState, LoggedQuestion, Outcome, Stats, Storage, UserRecord
+
+__all__ = [
+    "Claim",
+    "Database",
+    "DeliveryState",
+    "LoggedQuestion",
+    "Outcome",
+    "Stats",
+    "Storage",
+    "StorageError",
+    "UserRecord",
+    "sqlite_url",
+]

@@ -1,0 +1,404 @@
+"""Every query the features need, as async methods of ``Storage``; values go in and out as plain records.
+
+Each method is one transaction. SQLite write transactions begin IMMEDIATE (one writer at a time, waiting
+its turn); PostgreSQL claims outbox rows with ``SELECT … FOR UPDATE SKIP LOCKED``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable, Collection, Iterable, Mapping
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Final, Literal, TypeAlias, cast
+
+from sqlalchemy import Select, and_, delete, func, insert, literal, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import DBAPIError, SQLAlchemyError
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from bot.core.languages import Lang, is_lang
+from bot.storage.database import WRITE, Database, StorageError
+from bot.storage.models import Delivery, QuestionLog, Subscription, User, utc_now
+
+DeliveryState: TypeAlias = Literal["pending", "claimed", "sent", "failed"]
+Outcome: TypeAlias = Literal["answered", "suggested", "fallback", "redirect"]
+Insert: TypeAlias = sqlite.Insert | postgresql.Insert
+
+BATCH: Final = 500  # chat ids per statement: far below SQLite's and asyncpg's bound-parameter limits
+ERROR_LENGTH: Final = 500  # characters of an error message kept on a delivery
+BLOCKED: Final = "the user blocked the bot (Telegram answered 403)"
+STATES: Final[tuple[DeliveryState, ...]] = ("pending", "claimed", "sent", "failed")
+OUTCOMES: Final[tuple[Outcome, ...]] = ("answered", "suggested", "fallback", "redirect")
+
+
+@dataclass(frozen=True, slots=True)
+class UserRecord:
+    """What is stored about one chat."""
+
+    chat_id: int
+    language: Lang | None
+    active: bool
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Claim:
+    """A delivery claimed by a worker: send ``alert_key`` to ``chat_id`` in ``language``, then mark it."""
+
+    id: int
+    alert_key: str
+    chat_id: int
+    attempts: int  # claims so far, this one included: a worker gives up on a delivery that keeps failing
+    language: Lang | None
+
+
+@dataclass(frozen=True, slots=True)
+class LoggedQuestion:
+    """One anonymous entry of the question log."""
+
+    asked_at: datetime
+    text: str
+    lang: Lang
+    outcome: Outcome
+    entry_id: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Stats:
+    """Counts for the staff's /stats; questions are counted per outcome."""
+
+    users: int
+    active_users: int
+    subscribers: Mapping[str, int]  # programme id -> active subscribers
+    deliveries: Mapping[DeliveryState, int]
+    questions_last_7_days: Mapping[Outcome, int]
+    questions_last_30_days: Mapping[Outcome, int]
+
+
+def _lang(value: str | None) -> Lang | None:
+    return value if is_lang(value) else None
+
+
+def _batches(chat_ids: Iterable[int]) -> Iterable[list[int]]:
+    unique = sorted(set(chat_ids))
+    for start in range(0, len(unique), BATCH):
+        yield unique[start : start + BATCH]
+
+
+class Storage:
+    """Users, subscriptions, the delivery outbox and the question log, on one ``Database``."""
+
+    def __init__(self, database: Database, *, clock: Callable[[], datetime] = utc_now) -> None:
+        """Use ``database`` (already upgraded); ``clock`` gives the current UTC time, a seam for tests."""
+        self._database = database
+        self._clock = clock
+
+    def _insert(self, entity: type[User | Subscription | Delivery]) -> Insert:
+        """An INSERT that knows ON CONFLICT in this database's dialect."""
+        return postgresql.insert(entity) if self._database.dialect == "postgresql" else sqlite.insert(entity)
+
+    @asynccontextmanager
+    async def _transaction(self, operation: str, *, write: bool = True) -> AsyncIterator[AsyncConnection]:
+        """One transaction, committed on success; database failures become a ``StorageError`` naming ``operation``."""
+        try:
+            async with self._database.engine.connect() as connection:
+                if write:
+                    connection = await connection.execution_options(**WRITE)
+                async with connection.begin():
+                    yield connection
+        except (SQLAlchemyError, OSError) as exc:
+            detail = exc.orig if isinstance(exc, DBAPIError) else exc
+            raise StorageError(
+                f"cannot {operation}: {type(detail).__name__}: {detail}. Check that the database at"
+                f" {self._database.display_url} is reachable and migrated (the bot migrates it at start-up)."
+            ) from exc
+
+    # Users
+
+    async def set_language(self, chat_id: int, language: Lang | None) -> None:
+        """Keep a chat's language choice (None: follow each question), creating the user and reactivating it."""
+        statement = self._insert(User).values(chat_id=chat_id, language=language, active=True, created_at=self._clock())
+        statement = statement.on_conflict_do_update(
+            index_elements=[User.chat_id], set_={"language": statement.excluded.language, "active": True}
+        )
+        async with self._transaction("save a language choice") as connection:
+            await connection.execute(statement)
+
+    async def get_user(self, chat_id: int) -> UserRecord | None:
+        """The stored user, or None if the bot keeps nothing about this chat."""
+        statement = select(User.chat_id, User.language, User.active, User.created_at).where(User.chat_id == chat_id)
+        async with self._transaction("read a user", write=False) as connection:
+            row = (await connection.execute(statement)).first()
+        if row is None:
+            return None
+        return UserRecord(
+            chat_id=row.chat_id, language=_lang(row.language), active=row.active, created_at=row.created_at
+        )
+
+    async def deactivate(self, chat_id: int) -> bool:
+        """Mark a user who blocked the bot, failing their pending deliveries; False if the user is unknown."""
+        async with self._transaction("deactivate a user") as connection:
+            found = await connection.execute(
+                update(User).where(User.chat_id == chat_id).values(active=False).returning(User.chat_id)
+            )
+            await connection.execute(
+                update(Delivery)
+                .where(Delivery.chat_id == chat_id, Delivery.state == "pending")
+                .values(state="failed", last_error=BLOCKED)
+            )
+            return found.first() is not None
+
+    async def forget(self, chat_id: int) -> bool:
+        """Erase every row linked to a chat (user, subscriptions, deliveries); False if there was none."""
+        async with self._transaction("erase a user's data") as connection:
+            await connection.execute(delete(Delivery).where(Delivery.chat_id == chat_id))
+            await connection.execute(delete(Subscription).where(Subscription.chat_id == chat_id))
+            found = await connection.execute(delete(User).where(User.chat_id == chat_id).returning(User.chat_id))
+            return found.first() is not None
+
+    # Subscriptions
+
+    async def subscribe(self, chat_id: int, programme_id: str) -> bool:
+        """Subscribe a chat to a programme (creating or reactivating the user); False if it already was."""
+        now = self._clock()
+        user = self._insert(User).values(chat_id=chat_id, active=True, created_at=now)
+        user = user.on_conflict_do_update(index_elements=[User.chat_id], set_={"active": True})
+        subscription = (
+            self._insert(Subscription)
+            .values(chat_id=chat_id, programme_id=programme_id, created_at=now)
+            .on_conflict_do_nothing(index_elements=[Subscription.chat_id, Subscription.programme_id])
+            .returning(Subscription.chat_id)
+        )
+        async with self._transaction("subscribe") as connection:
+            await connection.execute(user)
+            return (await connection.execute(subscription)).first() is not None
+
+    async def unsubscribe(self, chat_id: int, programme_id: str | None = None) -> int:
+        """Remove one subscription, or all of a chat's when ``programme_id`` is None; how many were removed."""
+        statement = delete(Subscription).where(Subscription.chat_id == chat_id)
+        if programme_id is not None:
+            statement = statement.where(Subscription.programme_id == programme_id)
+        async with self._transaction("unsubscribe") as connection:
+            return len((await connection.execute(statement.returning(Subscription.programme_id))).all())
+
+    async def subscriptions(self, chat_id: int) -> list[str]:
+        """The programme ids a chat is subscribed to, sorted."""
+        statement = (
+            select(Subscription.programme_id).where(Subscription.chat_id == chat_id).order_by(Subscription.programme_id)
+        )
+        async with self._transaction("list subscriptions", write=False) as connection:
+            return list((await connection.scalars(statement)).all())
+
+    async def subscribers(self, programme_id: str) -> list[int]:
+        """The chat ids of a programme's active subscribers, sorted."""
+        async with self._transaction("list subscribers", write=False) as connection:
+            return list((await connection.scalars(_active_subscribers(programme_id).order_by(User.chat_id))).all())
+
+    # Deliveries (the outbox)
+
+    async def enqueue(self, alert_key: str, chat_ids: Iterable[int]) -> int:
+        """Queue an alert for these chats, once each: known active users only; how many were newly queued."""
+        queued = 0
+        async with self._transaction("queue an alert") as connection:
+            for batch in _batches(chat_ids):
+                users = select(User.chat_id).where(User.chat_id.in_(batch), User.active)
+                queued += await self._queue(connection, alert_key, users)
+        return queued
+
+    async def enqueue_subscribers(self, alert_key: str, programme_id: str) -> int:
+        """Queue an alert for every active subscriber of a programme, once each; how many were newly queued."""
+        async with self._transaction("queue an alert") as connection:
+            return await self._queue(connection, alert_key, _active_subscribers(programme_id))
+
+    async def _queue(self, connection: AsyncConnection, alert_key: str, chat_ids: Select[int]) -> int:
+        """INSERT … SELECT … ON CONFLICT DO NOTHING: a user who left meanwhile is skipped, not an error."""
+        rows = chat_ids.add_columns(literal(alert_key), literal("pending"), literal(0))
+        statement = (
+            self._insert(Delivery)
+            .from_select(["chat_id", "alert_key", "state", "attempts"], rows)
+            .on_conflict_do_nothing(index_elements=[Delivery.alert_key, Delivery.chat_id])
+            .returning(Delivery.id)
+        )
+        return len((await connection.execute(statement)).all())
+
+    async def claim(self, worker_id: str, limit: int, stale_after: timedelta) -> list[Claim]:
+        """Claim up to ``limit`` pending deliveries, or ones claimed longer than ``stale_after`` ago, oldest first.
+
+        No two workers get the same row: PostgreSQL skips rows another transaction has locked; SQLite runs
+        the single UPDATE … RETURNING while holding the database's write lock.
+        """
+        now = self._clock()
+        claimable = or_(
+            Delivery.state == "pending", and_(Delivery.state == "claimed", Delivery.claimed_at < now - stale_after)
+        )
+        candidates = select(Delivery.id).where(claimable).order_by(Delivery.id).limit(limit)
+        if self._database.dialect == "postgresql":
+            candidates = candidates.with_for_update(skip_locked=True)
+        statement = (
+            update(Delivery)
+            .where(Delivery.id.in_(candidates))
+            .values(state="claimed", claimed_by=worker_id, claimed_at=now, attempts=Delivery.attempts + 1)
+            .returning(Delivery.id, Delivery.alert_key, Delivery.chat_id, Delivery.attempts)
+        )
+        async with self._transaction("claim deliveries") as connection:
+            claimed = (await connection.execute(statement)).all()
+            chat_ids = {row.chat_id for row in claimed}
+            users = select(User.chat_id, User.language).where(User.chat_id.in_(chat_ids))
+            languages = dict((await connection.execute(users)).all())
+        return sorted(
+            (
+                Claim(row.id, row.alert_key, row.chat_id, row.attempts, _lang(languages.get(row.chat_id)))
+                for row in claimed
+            ),
+            key=lambda claim: claim.id,
+        )
+
+    async def mark_sent(self, delivery_id: int) -> bool:
+        """Record that a delivery was sent; False if it was already marked sent (or no longer exists)."""
+        values = {"state": "sent", "sent_at": self._clock(), "last_error": None}
+        return await self._mark(delivery_id, "mark a delivery sent", **values)
+
+    async def mark_failed(self, delivery_id: int, error: str) -> bool:
+        """Give up on a delivery for good, keeping why; never overrides one already sent."""
+        return await self._mark(delivery_id, "mark a delivery failed", state="failed", last_error=error[:ERROR_LENGTH])
+
+    async def _mark(self, delivery_id: int, operation: str, **values: object) -> bool:
+        statement = (
+            update(Delivery)
+            .where(Delivery.id == delivery_id, Delivery.state != "sent")
+            .values(**values)
+            .returning(Delivery.id)
+        )
+        async with self._transaction(operation) as connection:
+            return (await connection.execute(statement)).first() is not None
+
+    async def release(self, delivery_id: int, worker_id: str, error: str | None = None) -> bool:
+        """Put back a delivery this worker claimed but could not send now; False if it is no longer its claim."""
+        statement = (
+            update(Delivery)
+            .where(Delivery.id == delivery_id, Delivery.state == "claimed", Delivery.claimed_by == worker_id)
+            .values(state="pending", claimed_by=None, claimed_at=None, last_error=error and error[:ERROR_LENGTH])
+            .returning(Delivery.id)
+        )
+        async with self._transaction("release a delivery") as connection:
+            return (await connection.execute(statement)).first() is not None
+
+    async def release_claims(self, worker_id: str) -> int:
+        """Put back every delivery this worker still holds (at shutdown); how many."""
+        statement = (
+            update(Delivery)
+            .where(Delivery.state == "claimed", Delivery.claimed_by == worker_id)
+            .values(state="pending", claimed_by=None, claimed_at=None)
+            .returning(Delivery.id)
+        )
+        async with self._transaction("release deliveries") as connection:
+            return len((await connection.execute(statement)).all())
+
+    async def delivery_counts(self, alert_key: str | None = None) -> dict[DeliveryState, int]:
+        """How many deliveries are in each state, for one alert or for all."""
+        statement = select(Delivery.state, func.count()).group_by(Delivery.state)
+        if alert_key is not None:
+            statement = statement.where(Delivery.alert_key == alert_key)
+        async with self._transaction("count deliveries", write=False) as connection:
+            counts = await _counts(connection, statement)
+        return {state: counts.get(state, 0) for state in STATES}
+
+    async def enqueued_alert_keys(self, prefix: str = "") -> set[str]:
+        """The alert keys queued so far (in any state), those starting with ``prefix``."""
+        statement = select(Delivery.alert_key).distinct().where(Delivery.alert_key.startswith(prefix, autoescape=True))
+        async with self._transaction("list queued alerts", write=False) as connection:
+            return set((await connection.scalars(statement)).all())
+
+    # Question log (anonymous)
+
+    async def record_question(self, text: str, lang: Lang, outcome: Outcome, entry_id: str | None = None) -> None:
+        """Log a question with how it was answered, and no link to who asked it."""
+        statement = insert(QuestionLog).values(
+            asked_at=self._clock(), text=text, lang=lang, outcome=outcome, entry_id=entry_id
+        )
+        async with self._transaction("log a question") as connection:
+            await connection.execute(statement)
+
+    async def recent_questions(
+        self, days: int, outcomes: Collection[Outcome] | None = None, limit: int | None = None
+    ) -> list[LoggedQuestion]:
+        """Questions of the last ``days`` days, newest first, optionally only those with these outcomes."""
+        statement = (
+            select(QuestionLog.asked_at, QuestionLog.text, QuestionLog.lang, QuestionLog.outcome, QuestionLog.entry_id)
+            .where(QuestionLog.asked_at >= self._clock() - timedelta(days=days))
+            .order_by(QuestionLog.asked_at.desc(), QuestionLog.id.desc())
+            .limit(limit)
+        )
+        if outcomes is not None:
+            statement = statement.where(QuestionLog.outcome.in_(outcomes))
+        async with self._transaction("read the question log", write=False) as connection:
+            rows = (await connection.execute(statement)).all()
+        return [
+            LoggedQuestion(row.asked_at, row.text, cast(Lang, row.lang), cast(Outcome, row.outcome), row.entry_id)
+            for row in rows
+        ]
+
+    async def purge_questions_older_than(self, days: int) -> int:
+        """Delete logged questions older than ``days`` days (the retention setting); how many were deleted."""
+        statement = (
+            delete(QuestionLog)
+            .where(QuestionLog.asked_at < self._clock() - timedelta(days=days))
+            .returning(QuestionLog.id)
+        )
+        async with self._transaction("purge the question log") as connection:
+            return len((await connection.execute(statement)).all())
+
+    # Staff
+
+    async def stats(self) -> Stats:
+        """Users, subscribers per programme, deliveries per state and questions per outcome (7 and 30 days)."""
+        now = self._clock()
+        users = select(func.count(), func.count().filter(User.active))
+        subscribers = (
+            select(Subscription.programme_id, func.count())
+            .join(User, User.chat_id == Subscription.chat_id)
+            .where(User.active)
+            .group_by(Subscription.programme_id)
+        )
+        deliveries = select(Delivery.state, func.count()).group_by(Delivery.state)
+
+        def questions(days: int) -> Select[str, int]:
+            since = now - timedelta(days=days)
+            return (
+                select(QuestionLog.outcome, func.count())
+                .where(QuestionLog.asked_at >= since)
+                .group_by(QuestionLog.outcome)
+            )
+
+        async with self._transaction("compute statistics", write=False) as connection:
+            total, active = (await connection.execute(users)).one()
+            per_programme = await _counts(connection, subscribers)
+            per_state = await _counts(connection, deliveries)
+            last_7 = await _counts(connection, questions(7))
+            last_30 = await _counts(connection, questions(30))
+        return Stats(
+            users=total,
+            active_users=active,
+            subscribers=per_programme,
+            deliveries={state: per_state.get(state, 0) for state in STATES},
+            questions_last_7_days=_per_outcome(last_7),
+            questions_last_30_days=_per_outcome(last_30),
+        )
+
+
+def _active_subscribers(programme_id: str) -> Select[int]:
+    return (
+        select(Subscription.chat_id)
+        .join(User, User.chat_id == Subscription.chat_id)
+        .where(Subscription.programme_id == programme_id, User.active)
+    )
+
+
+async def _counts(connection: AsyncConnection, statement: Select[str, int]) -> dict[str, int]:
+    """A ``SELECT key, count(*) … GROUP BY key`` as a dict."""
+    return dict((await connection.execute(statement)).all())
+
+
+def _per_outcome(counts: Mapping[str, int]) -> dict[Outcome, int]:
+    return {outcome: counts.get(outcome, 0) for outcome in OUTCOMES}
