@@ -3,7 +3,14 @@
 from __future__ import annotations
 
 import logging
+import os
+import secrets
+import socket
 import sys
+from dataclasses import dataclass
+from datetime import timedelta
+from functools import partial
+from zoneinfo import ZoneInfo
 
 from telegram import BotCommand, LinkPreviewOptions, Update
 from telegram.constants import ParseMode
@@ -23,22 +30,53 @@ from bot.core.engine import Engine
 from bot.core.errors import KnowledgeError
 from bot.core.i18n import N_, t
 from bot.core.languages import LANGUAGES, Lang
+from bot.delivery import AlertDispatcher
 from bot.logs import setup_logging
+from bot.storage import Database, Storage
+from bot.tg.alert_handlers import AlertHandlers
 from bot.tg.handlers import Handlers
+from bot.tg.jobs import schedule_alerts
 
 log = logging.getLogger(__name__)
 
 COMMANDS: tuple[tuple[str, str], ...] = (
     ("start", N_("Main menu")),
     ("eligible", N_("Check your eligibility")),
+    ("subscribe", N_("Deadline alerts")),
+    ("deadlines", N_("Application deadlines")),
     ("help", N_("How to use this bot")),
 )
 
 
-def build_application(settings: Settings, engine: Engine) -> Application:  # type: ignore[type-arg]
-    """The Application with every handler registered; nothing is started."""
+@dataclass(slots=True)
+class Services:
+    """What the handlers and jobs share, built once at the composition root."""
+
+    settings: Settings
+    engine: Engine
+    database: Database
+    storage: Storage
+    dispatcher: AlertDispatcher
+
+
+def build_services(settings: Settings, engine: Engine) -> Services:
+    database = Database(settings.database_url, data_dir=settings.data_dir)
+    storage = Storage(database)
+    dispatcher = AlertDispatcher(
+        engine,
+        storage,
+        zone=ZoneInfo(settings.timezone),
+        reminder_days=settings.alert_reminder_days,
+        worker_id=f"{socket.gethostname()}-{os.getpid()}-{secrets.token_hex(3)}",
+    )
+    return Services(settings, engine, database, storage, dispatcher)
+
+
+def build_application(settings: Settings, engine: Engine, services: Services | None = None) -> Application:  # type: ignore[type-arg]
+    """The Application with every handler registered; nothing is started (storage opens in post_init)."""
     if settings.telegram_bot_token is None:
         raise ValueError("TELEGRAM_BOT_TOKEN is not set")
+    services = services or build_services(settings, engine)
     application = (
         ApplicationBuilder()
         .token(settings.telegram_bot_token.get_secret_value())
@@ -54,10 +92,17 @@ def build_application(settings: Settings, engine: Engine) -> Application:  # typ
         )
         .rate_limiter(AIORateLimiter(max_retries=3))
         .concurrent_updates(True)
-        .post_init(_post_init)
+        .post_init(partial(_post_init, services=services))
+        .post_shutdown(partial(_post_shutdown, services=services))
         .build()
     )
-    register_handlers(application, Handlers(engine))
+
+    async def rescheduled() -> None:
+        schedule_alerts(application, services.dispatcher, timedelta(seconds=settings.alert_check_seconds))
+
+    alerts = AlertHandlers(services.dispatcher, services.storage, settings.admin_ids, rescheduled)
+    register_handlers(application, Handlers(engine, alerts))
+    application.bot_data["services"] = services
     return application
 
 
@@ -67,6 +112,10 @@ def register_handlers(application: Application, handlers: Handlers) -> None:  # 
     application.add_handler(CommandHandler("help", handlers.help, filters=new_messages))
     application.add_handler(CommandHandler("eligible", handlers.eligible, filters=new_messages))
     application.add_handler(CommandHandler("cancel", handlers.cancel, filters=new_messages))
+    application.add_handler(CommandHandler("subscribe", handlers.subscribe, filters=new_messages))
+    application.add_handler(CommandHandler("unsubscribe", handlers.unsubscribe, filters=new_messages))
+    application.add_handler(CommandHandler("deadlines", handlers.deadlines, filters=new_messages))
+    application.add_handler(CommandHandler("reload", handlers.reload, filters=new_messages))
     application.add_handler(CallbackQueryHandler(handlers.button))
     application.add_handler(MessageHandler(new_messages & filters.COMMAND, handlers.unknown_command))
     application.add_handler(MessageHandler(new_messages & filters.TEXT, handlers.question))
@@ -74,12 +123,20 @@ def register_handlers(application: Application, handlers: Handlers) -> None:  # 
     application.add_error_handler(handlers.error)
 
 
-async def _post_init(application: Application) -> None:  # type: ignore[type-arg]
-    """Register the command list with Telegram, in each language the bot speaks."""
+async def _post_init(application: Application, *, services: Services) -> None:  # type: ignore[type-arg]
+    """Migrate the database, schedule the alerts, and register the command list in each language."""
+    await services.database.upgrade()
+    interval = timedelta(seconds=services.settings.alert_check_seconds)
+    schedule_alerts(application, services.dispatcher, interval)
     await application.bot.set_my_commands(_commands("en"))
     for lang in LANGUAGES:
         if lang != "en":
             await application.bot.set_my_commands(_commands(lang), language_code=lang)
+
+
+async def _post_shutdown(application: Application, *, services: Services) -> None:  # type: ignore[type-arg]
+    await services.dispatcher.shutdown()
+    await services.database.close()
 
 
 def _commands(lang: Lang) -> list[BotCommand]:

@@ -27,6 +27,7 @@ class Settings(BaseSettings):
     admin_ids: Annotated[frozenset[int], NoDecode] = frozenset()
     timezone: str = "Europe/Brussels"
     alert_reminder_days: Annotated[tuple[int, ...], NoDecode] = (7, 1)
+    alert_check_seconds: int = Field(default=60, ge=1, description="How often due alerts are looked for.")
     webhook_url: str | None = None
     webhook_secret: SecretStr | None = None
     webhook_listen: str = "0.0.0.0"  # inside a container the webhook listens on all interfaces

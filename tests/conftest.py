@@ -2,6 +2,7 @@
 
 import os
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 import pytest
@@ -42,11 +43,18 @@ def settings_for(api: FakeBotApi, **overrides: object) -> Settings:
     )
 
 
-@pytest.fixture
-async def running_bot(fake_api: FakeBotApi, engine: Engine) -> AsyncIterator[Application]:
-    """The real Application, polling the fake Bot API over HTTP, with the shipped knowledge base."""
-    application = build_application(settings_for(fake_api), engine)
+@pytest.fixture(autouse=True)
+def _data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every test's bot keeps its SQLite database in the test's own folder."""
+    monkeypatch.setenv("DATA_DIR", str(tmp_path / "data"))
+
+
+@asynccontextmanager
+async def polling(application: Application) -> AsyncIterator[Application]:
+    """Run an Application against the fake server as run_polling would: post_init, start, poll; and stop."""
     async with application:
+        if application.post_init is not None:
+            await application.post_init(application)
         await application.start()
         assert application.updater is not None
         await application.updater.start_polling(poll_interval=0, timeout=1)
@@ -55,3 +63,12 @@ async def running_bot(fake_api: FakeBotApi, engine: Engine) -> AsyncIterator[App
         finally:
             await application.updater.stop()
             await application.stop()
+            if application.post_shutdown is not None:
+                await application.post_shutdown(application)
+
+
+@pytest.fixture
+async def running_bot(fake_api: FakeBotApi, engine: Engine) -> AsyncIterator[Application]:
+    """The real Application, polling the fake Bot API over HTTP, with the shipped knowledge base."""
+    async with polling(build_application(settings_for(fake_api), engine)) as application:
+        yield application

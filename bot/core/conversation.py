@@ -159,6 +159,10 @@ def respond_to(knowledge: KnowledgeBase, action: Action | None, lang: Lang) -> R
     return stale_button(knowledge, lang)
 
 
+def private_chat_only(lang: Lang) -> Reply:
+    return Reply(t(lang, "Please send me this command in a private chat."))
+
+
 def stale_button(knowledge: KnowledgeBase, lang: Lang) -> Reply:
     return Reply(
         t(lang, "This button is out of date. Here is the menu again."),

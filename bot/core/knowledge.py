@@ -18,6 +18,7 @@ from bot.core.languages import LANGUAGES, Lang
 
 if TYPE_CHECKING:
     from bot.core.quiz import Quiz
+    from bot.core.windows import WindowSpec
 
 ENTRY_ID_PATTERN: Final = r"^[a-z][a-z0-9_]*(\.[a-z0-9_]+)*$"
 ANSWER_MAX_CHARS: Final = 3500
@@ -118,6 +119,8 @@ class KnowledgeBase:
     programmes: tuple[Programme, ...]
     version: str = field(default="")
     quizzes: tuple[Quiz, ...] = ()
+    windows: tuple[WindowSpec, ...] = ()
+    """Application windows of every programme, as staff wrote them (``bot.core.windows.resolve``)."""
     """A short digest of the files, so that stale buttons can be recognised after a reload."""
 
     @cached_property

@@ -11,6 +11,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
+from zoneinfo import ZoneInfo
 
 import yaml
 from pydantic import BaseModel, ValidationError
@@ -22,12 +23,15 @@ from bot.core.languages import LANGUAGES
 from bot.core.normalize import normalize
 from bot.core.quiz import Quiz
 from bot.core.quiz_checks import check_quiz
+from bot.core.windows import WindowSpec, resolve
 
 Path_ = tuple[str | int, ...]
 _M = TypeVar("_M", bound=BaseModel)
 
 
-_FILE_KEYS = ("programme", "entries", "quiz")
+_FILE_KEYS = ("programme", "entries", "quiz", "windows")
+# Only to check that a window closes after it opens; the bot resolves windows in its configured zone.
+_CHECK_ZONE = ZoneInfo("Europe/Brussels")
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,6 +40,7 @@ class _KnowledgeFile:
     entries: tuple[tuple[int, Entry], ...]
     """Valid entries with their position in the file (positions locate lines; invalid ones are skipped)."""
     quiz: Quiz | None = None
+    windows: tuple[tuple[int, WindowSpec], ...] = ()
 
 
 @dataclass(slots=True)
@@ -65,6 +70,7 @@ def load_knowledge(directory: Path) -> KnowledgeBase:
     entries: list[tuple[Entry, str, _Parsed, int]] = []
     programmes: list[tuple[Programme, str]] = []
     quizzes: list[tuple[Quiz, str, _Parsed]] = []
+    windows: list[WindowSpec] = []
     declared_ids: set[str] = set()
     digest = hashlib.sha256()
     for path in files:
@@ -85,6 +91,9 @@ def load_knowledge(directory: Path) -> KnowledgeBase:
         programme_id = knowledge_file.programme.id if knowledge_file.programme else None
         if knowledge_file.programme is not None:
             programmes.append((knowledge_file.programme, name))
+            programme_id = knowledge_file.programme.id
+            windows.extend(spec.model_copy(update={"programme": programme_id}) for _, spec in knowledge_file.windows)
+            problems.extend(_check_windows(knowledge_file.windows, name, parsed))
             if knowledge_file.quiz is not None:
                 quizzes.append((knowledge_file.quiz.with_version(knowledge_file.programme.id), name, parsed))
         for index, entry in knowledge_file.entries:
@@ -99,6 +108,7 @@ def load_knowledge(directory: Path) -> KnowledgeBase:
         entries=tuple(entry for entry, *_ in entries),
         programmes=tuple(programme for programme, _ in programmes),
         quizzes=tuple(quiz for quiz, *_ in quizzes),
+        windows=tuple(windows),
         version=digest.hexdigest()[:8],
     )
 
@@ -173,6 +183,19 @@ def _validate_file(parsed: _Parsed, name: str, problems: list[Problem]) -> _Know
         quiz = _validated(Quiz, data["quiz"], ("quiz",), parsed, name, problems)
         if quiz is not None and programme is None and "programme" not in data:
             problems.append(Problem(name, parsed.line_of(("quiz",)), "a quiz belongs in a programme's file"))
+    windows: list[tuple[int, WindowSpec]] = []
+    raw_windows = data.get("windows")
+    if raw_windows is not None:
+        if not isinstance(raw_windows, list):
+            problems.append(Problem(name, parsed.line_of(("windows",)), "'windows' must be a list of windows"))
+        elif "programme" not in data:
+            problems.append(Problem(name, parsed.line_of(("windows",)), "windows belong in a programme's file"))
+        else:
+            windows = [
+                (index, window)
+                for index, raw in enumerate(raw_windows)
+                if (window := _validated(WindowSpec, raw, ("windows", index), parsed, name, problems)) is not None
+            ]
     raw_entries = data.get("entries")
     if not isinstance(raw_entries, list):
         problems.append(Problem(name, parsed.line_of(("entries",)), "'entries' must be a list of entries"))
@@ -182,7 +205,7 @@ def _validate_file(parsed: _Parsed, name: str, problems: list[Problem]) -> _Know
         for index, raw in enumerate(raw_entries)
         if (entry := _validated(Entry, raw, ("entries", index), parsed, name, problems)) is not None
     ]
-    return _KnowledgeFile(programme=programme, entries=tuple(entries), quiz=quiz)
+    return _KnowledgeFile(programme=programme, entries=tuple(entries), quiz=quiz, windows=tuple(windows))
 
 
 def _validated(model: type[_M], raw: Any, at: Path_, parsed: _Parsed, name: str, problems: list[Problem]) -> _M | None:
@@ -230,6 +253,22 @@ def _explain(error: Any) -> str:
     if kind == "string_pattern_mismatch":
         return f"'{error['input']}' is not a valid value here ({error['msg'].lower()})"
     return str(error["msg"])
+
+
+def _check_windows(windows: tuple[tuple[int, WindowSpec], ...], name: str, parsed: _Parsed) -> list[Problem]:
+    problems: list[Problem] = []
+    seen: set[str] = set()
+    for index, spec in windows:
+        at = ("windows", index)
+        if spec.id in seen:
+            problems.append(Problem(name, parsed.line_of((*at, "id")), f"window id '{spec.id}' is used twice"))
+        seen.add(spec.id)
+        window = resolve(spec, _CHECK_ZONE)
+        if window.closes <= window.opens:
+            problems.append(
+                Problem(name, parsed.line_of((*at, "closes")), f"window '{spec.id}' closes before it opens")
+            )
+    return problems
 
 
 def _declared_ids(data: Any) -> set[str]:

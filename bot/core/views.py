@@ -49,7 +49,41 @@ class OpenLink:
     url: str
 
 
-Action = ShowEntry | ShowProgramme | ShowMenu | ChooseQuiz | QuizStep | CancelQuiz
+@dataclass(frozen=True, slots=True)
+class ToggleSubscription:
+    programme_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class ShowSubscriptions:
+    """The subscription toggles."""
+
+
+@dataclass(frozen=True, slots=True)
+class Unsubscribe:
+    """From an alert's button: stop that programme's alerts."""
+
+    programme_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class ShowDeadlines:
+    calendar: bool = False
+    """Also send the windows as an .ics calendar file."""
+
+
+Action = (
+    ShowEntry
+    | ShowProgramme
+    | ShowMenu
+    | ChooseQuiz
+    | QuizStep
+    | CancelQuiz
+    | ToggleSubscription
+    | ShowSubscriptions
+    | Unsubscribe
+    | ShowDeadlines
+)
 QUIZ_ACTIONS = (ChooseQuiz, QuizStep, CancelQuiz)
 
 

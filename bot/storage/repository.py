@@ -206,10 +206,19 @@ class Storage:
                 queued += await self._queue(connection, alert_key, users)
         return queued
 
-    async def enqueue_subscribers(self, alert_key: str, programme_id: str) -> int:
-        """Queue an alert for every active subscriber of a programme, once each; how many were newly queued."""
+    async def enqueue_subscribers(
+        self, alert_key: str, programme_id: str, *, subscribed_before: datetime | None = None
+    ) -> int:
+        """Queue an alert for every active subscriber of a programme, once each; how many were newly queued.
+
+        ``subscribed_before``: only those who subscribed before then (the alert's due time), so that a
+        student who subscribes later is not sent an old "applications are open" alert.
+        """
+        subscribers = _active_subscribers(programme_id)
+        if subscribed_before is not None:
+            subscribers = subscribers.where(Subscription.created_at <= subscribed_before)
         async with self._transaction("queue an alert") as connection:
-            return await self._queue(connection, alert_key, _active_subscribers(programme_id))
+            return await self._queue(connection, alert_key, subscribers)
 
     async def _queue(self, connection: AsyncConnection, alert_key: str, chat_ids: Select[int]) -> int:
         """INSERT … SELECT … ON CONFLICT DO NOTHING: a user who left meanwhile is skipped, not an error."""

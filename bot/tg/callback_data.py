@@ -10,11 +10,24 @@ import re
 from typing import Final
 
 from bot.core.languages import Lang, is_lang
-from bot.core.views import Action, CancelQuiz, ChooseQuiz, QuizStep, ShowEntry, ShowMenu, ShowProgramme
+from bot.core.views import (
+    Action,
+    CancelQuiz,
+    ChooseQuiz,
+    QuizStep,
+    ShowDeadlines,
+    ShowEntry,
+    ShowMenu,
+    ShowProgramme,
+    ShowSubscriptions,
+    ToggleSubscription,
+    Unsubscribe,
+)
 
 MAX_BYTES: Final = 64
 _SEPARATOR: Final = "|"
 _ID: Final = re.compile(r"[a-z][a-z0-9_]*(\.[a-z0-9_]+)*")
+_PROGRAMME: Final = re.compile(r"[a-z][a-z0-9_]{0,15}")
 # Options are numbered 0-8 (a quiz question has at most 9), one digit per answer.
 _QUIZ_STEP: Final = re.compile(
     r"q\|(?P<programme>[a-z][a-z0-9_]{0,15})\|(?P<version>[0-9a-f]{6})\|(?P<answers>[0-8]{0,24})"
@@ -40,8 +53,16 @@ def pack(action: Action, lang: Lang | None = None) -> str:
         data = _SEPARATOR.join(("q", action.programme_id, action.version, answers))
     elif isinstance(action, ChooseQuiz):
         data = "Q"
-    else:
+    elif isinstance(action, CancelQuiz):
         data = "x"
+    elif isinstance(action, ToggleSubscription):
+        data = f"s{_SEPARATOR}{action.programme_id}"
+    elif isinstance(action, Unsubscribe):
+        data = f"u{_SEPARATOR}{action.programme_id}"
+    elif isinstance(action, ShowDeadlines):
+        data = "D" if action.calendar else "d"
+    else:
+        data = "S"
     if lang is not None:
         data = f"{data}{_SEPARATOR}{lang}"
     if len(data.encode()) > MAX_BYTES:
@@ -72,6 +93,10 @@ def _unpack_action(data: str) -> Action | None:
         return ChooseQuiz()
     if data == "x":
         return CancelQuiz()
+    if data in {"d", "D"}:
+        return ShowDeadlines(calendar=data == "D")
+    if data == "S":
+        return ShowSubscriptions()
     if quiz := _QUIZ_STEP.fullmatch(data):
         return QuizStep(quiz["programme"], quiz["version"], tuple(int(a) for a in quiz["answers"]))
     kind, _, value = data.partition(_SEPARATOR)
@@ -81,4 +106,6 @@ def _unpack_action(data: str) -> Action | None:
         return ShowEntry(value)
     if kind == "p":
         return ShowProgramme(value)
+    if kind in {"s", "u"} and _PROGRAMME.fullmatch(value):
+        return ToggleSubscription(value) if kind == "s" else Unsubscribe(value)
     return None

@@ -8,7 +8,6 @@ import unicodedata
 
 from telegram import Message, Update, User
 from telegram.constants import ChatType
-from telegram.error import BadRequest
 from telegram.ext import ContextTypes
 
 from bot.core import conversation, quiz_views
@@ -16,9 +15,10 @@ from bot.core.engine import Engine
 from bot.core.languages import Lang, lang_from_code, resolve_lang
 from bot.core.matching import answer_language
 from bot.core.normalize import words
-from bot.core.views import QUIZ_ACTIONS, Reply, ShowEntry, ShowMenu
+from bot.core.views import QUIZ_ACTIONS, ShowEntry, ShowMenu
+from bot.tg.alert_handlers import SUBSCRIPTION_ACTIONS, AlertHandlers
 from bot.tg.callback_data import unpack_with_lang
-from bot.tg.render import html_chunks, keyboard
+from bot.tg.replies import edit, send
 
 log = logging.getLogger(__name__)
 
@@ -26,8 +26,31 @@ log = logging.getLogger(__name__)
 class Handlers:
     """The bot's handlers, with the engine injected rather than looked up in globals."""
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, alerts: AlertHandlers | None = None) -> None:
         self.engine = engine
+        self.alerts = alerts
+
+    async def subscribe(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """/subscribe [programme]: deadline alerts."""
+        if update.effective_message is not None and self.alerts is not None:
+            lang = _telegram_lang(update.effective_user)
+            await self.alerts.subscribe(update.effective_message, list(context.args or []), lang)
+
+    async def unsubscribe(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """/unsubscribe [programme|all]."""
+        if update.effective_message is not None and self.alerts is not None:
+            lang = _telegram_lang(update.effective_user)
+            await self.alerts.unsubscribe(update.effective_message, list(context.args or []), lang)
+
+    async def deadlines(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """/deadlines: the application windows."""
+        if update.effective_message is not None and self.alerts is not None:
+            await self.alerts.deadlines(update.effective_message, _telegram_lang(update.effective_user))
+
+    async def reload(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """/reload, for staff; anyone else gets the unknown-command answer."""
+        if self.alerts is None or not await self.alerts.reload(update, context):
+            await self.unknown_command(update, context)
 
     async def start(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """/start, with an optional deep-link payload: a programme or an entry."""
@@ -98,6 +121,10 @@ class Handlers:
             await query.answer(quiz_views.private_only(lang, None).text, show_alert=True)
             return
         await query.answer()
+        if isinstance(action, SUBSCRIPTION_ACTIONS) and self.alerts is not None:
+            if isinstance(query.message, Message):
+                await self.alerts.on_button(query.message, action, lang)
+            return
         if action is None:
             log.info("stale or malformed button: %r", (query.data or "")[:64])
         reply = conversation.respond_to(knowledge, action, lang)
@@ -131,35 +158,6 @@ class Handlers:
         """Log every error with its traceback; the user sees no traceback."""
         update_id = update.update_id if isinstance(update, Update) else None
         log.error("error while handling update %s", update_id, exc_info=context.error)
-
-
-async def edit(message: Message, reply: Reply, lang: Lang | None = None) -> None:
-    """Replace a menu message in place, so browsing does not fill the chat."""
-    chunks = html_chunks(reply)
-    if len(chunks) != 1:
-        await send(message, reply, lang)
-        return
-    try:
-        await message.edit_text(chunks[0], reply_markup=keyboard(reply, lang))
-    except BadRequest as exc:
-        if "not modified" not in str(exc).lower():  # a double tap re-sends the same menu: nothing to do
-            raise
-
-
-async def send(message: Message, reply: Reply, lang: Lang | None = None) -> None:
-    """Send a reply as one or more HTML messages; the keyboard goes with the last."""
-    chunks = html_chunks(reply)
-    markup = keyboard(reply, lang)
-    for index, chunk in enumerate(chunks):
-        last = index == len(chunks) - 1
-        try:
-            await message.reply_text(chunk, reply_markup=markup if last else None)
-        except BadRequest as exc:
-            if "parse entities" not in str(exc).lower():
-                raise
-            # Our HTML is generated, so this means a bug; degrade to plain text rather than go silent.
-            log.warning("Telegram refused our HTML (%s); sending plain text", exc)
-            await message.reply_text(chunk, reply_markup=markup if last else None, parse_mode=None)
 
 
 def _telegram_lang(user: User | None) -> Lang:

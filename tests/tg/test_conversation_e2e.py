@@ -301,7 +301,7 @@ async def test_set_my_commands_in_each_language(fake_api: FakeBotApi, running_bo
     }
     assert set(by_language) == {None, "fr", "nl"}
     for commands in by_language.values():
-        assert [c["command"] for c in commands] == ["start", "eligible", "help"]
+        assert [c["command"] for c in commands] == ["start", "eligible", "subscribe", "deadlines", "help"]
     assert by_language[None][0]["description"] == "Main menu"
     assert by_language["fr"][0]["description"] == "Menu principal"
     assert by_language["nl"][0]["description"] == "Hoofdmenu"

@@ -1,0 +1,166 @@
+"""Alert delivery: planned alerts -> the outbox -> Telegram, once per subscriber, surviving crashes.
+
+Each run: queue every due alert for the subscribers it concerns (idempotent: one row per alert and
+subscriber), then claim pending rows in batches and send them. Claims live in the database, so several
+processes share the work without double-sending; a crash leaves claimed rows that another run takes
+over once their claim is stale (only messages in flight at the crash can repeat).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import enum
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta, tzinfo
+from typing import Protocol
+
+from bot.core.alert_views import alert_message
+from bot.core.alerts import Alert, due, next_due, plan
+from bot.core.engine import Engine
+from bot.core.languages import Lang, resolve_lang
+from bot.core.views import Reply
+from bot.core.windows import Window, resolve
+from bot.storage import Claim, Storage
+
+log = logging.getLogger(__name__)
+
+
+class SendOutcome(enum.Enum):
+    SENT = "sent"
+    BLOCKED = "blocked"
+    """The user blocked the bot or deleted the chat: never try again."""
+    RETRY = "retry"
+    """A passing failure (flood control, network): try again on a later run."""
+    FAILED = "failed"
+    """Telegram refused this message for good."""
+
+
+class Sender(Protocol):
+    async def send(self, chat_id: int, reply: Reply, lang: Lang) -> SendOutcome: ...
+
+
+@dataclass(frozen=True, slots=True)
+class RunReport:
+    queued: int = 0
+    sent: int = 0
+    blocked: int = 0
+    retried: int = 0
+    failed: int = 0
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+class AlertDispatcher:
+    """Plans alerts from the current knowledge base and delivers the due ones through a Sender."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        storage: Storage,
+        *,
+        zone: tzinfo,
+        reminder_days: tuple[int, ...],
+        worker_id: str,
+        clock: Callable[[], datetime] = utc_now,
+        batch_size: int = 200,
+        concurrency: int = 30,
+        stale_after: timedelta = timedelta(minutes=5),
+        max_attempts: int = 5,
+    ) -> None:
+        self.engine = engine
+        self.storage = storage
+        self.zone = zone
+        self.reminder_days = reminder_days
+        self.worker_id = worker_id
+        self.clock = clock
+        self.batch_size = batch_size
+        self.concurrency = concurrency
+        self.stale_after = stale_after
+        self.max_attempts = max_attempts
+        self._lock = asyncio.Lock()
+
+    def windows(self) -> list[Window]:
+        return [resolve(spec, self.zone) for spec in self.engine.snapshot.knowledge.windows]
+
+    def alerts(self) -> list[Alert]:
+        return plan(self.windows(), self.reminder_days)
+
+    def next_wake_up(self) -> datetime | None:
+        return next_due(self.alerts(), self.clock())
+
+    async def run(self, sender: Sender) -> RunReport:
+        """Queue what is due and send everything pending; runs never overlap within a process."""
+        async with self._lock:
+            now = self.clock()
+            alerts = self.alerts()
+            queued = 0
+            for alert in due(alerts, now):
+                queued += await self.storage.enqueue_subscribers(
+                    alert.key, alert.programme, subscribed_before=alert.due
+                )
+            report = await self._deliver(sender, {alert.key: alert for alert in alerts})
+            if queued or report.sent or report.failed or report.blocked:
+                log.info(
+                    "alerts: %d queued, %d sent, %d blocked, %d to retry, %d failed",
+                    queued, report.sent, report.blocked, report.retried, report.failed,
+                )  # fmt: skip
+            return RunReport(queued, report.sent, report.blocked, report.retried, report.failed)
+
+    async def shutdown(self) -> None:
+        """Hand back this worker's claims, so that another process need not wait for them to go stale."""
+        released = await self.storage.release_claims(self.worker_id)
+        if released:
+            log.info("alerts: released %d claimed deliveries at shutdown", released)
+
+    async def _deliver(self, sender: Sender, planned: dict[str, Alert]) -> RunReport:
+        totals = dict.fromkeys(SendOutcome, 0)
+        # Passing failures keep their claim until the run ends, so this run does not take them again
+        # at once; then they are handed back for a later run (or given up after max_attempts).
+        held: list[Claim] = []
+        semaphore = asyncio.Semaphore(self.concurrency)
+
+        async def one(claim: Claim) -> None:
+            async with semaphore:
+                outcome = await self._deliver_one(sender, claim, planned)
+            totals[outcome] += 1
+            if outcome is SendOutcome.RETRY:
+                held.append(claim)
+
+        while claims := await self.storage.claim(self.worker_id, self.batch_size, self.stale_after):
+            async with asyncio.TaskGroup() as group:
+                for claim in claims:
+                    group.create_task(one(claim))
+        for claim in held:
+            if claim.attempts < self.max_attempts:
+                await self.storage.release(claim.id, self.worker_id, "will retry")
+            else:
+                await self.storage.mark_failed(claim.id, "too many attempts")
+        sent, blocked, failed = totals[SendOutcome.SENT], totals[SendOutcome.BLOCKED], totals[SendOutcome.FAILED]
+        return RunReport(0, sent, blocked, totals[SendOutcome.RETRY], failed)
+
+    async def _deliver_one(self, sender: Sender, claim: Claim, planned: dict[str, Alert]) -> SendOutcome:
+        now = self.clock()
+        alert = planned.get(claim.alert_key)
+        if alert is None or now >= alert.window.closes:
+            # The window was removed or edited since, or has closed: the alert no longer makes sense.
+            await self.storage.mark_failed(claim.id, "no longer planned")
+            return SendOutcome.FAILED
+        lang = resolve_lang(claim.language)
+        reply = alert_message(self.engine.snapshot.knowledge, alert, self.zone, now, lang)
+        try:
+            outcome = await sender.send(claim.chat_id, reply, lang)
+        except Exception:  # a bug in sending must not stop the other deliveries
+            log.exception("alerts: sending delivery %d failed unexpectedly", claim.id)
+            outcome = SendOutcome.RETRY
+        if outcome is SendOutcome.SENT:
+            await self.storage.mark_sent(claim.id)
+        elif outcome is SendOutcome.BLOCKED:
+            await self.storage.deactivate(claim.chat_id)
+            await self.storage.mark_failed(claim.id, "blocked by the user")
+        elif outcome is SendOutcome.FAILED:
+            await self.storage.mark_failed(claim.id, "refused by Telegram")
+        return outcome

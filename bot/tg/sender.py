@@ -1,0 +1,48 @@
+"""Sending an alert through python-telegram-bot, and what Telegram's answer means for the outbox."""
+
+from __future__ import annotations
+
+import logging
+
+from telegram import Bot
+from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
+
+from bot.core.languages import Lang
+from bot.core.views import Reply
+from bot.delivery import SendOutcome
+from bot.tg.render import html_chunks, keyboard
+
+log = logging.getLogger(__name__)
+
+_GONE = ("chat not found", "user is deactivated", "bot was kicked", "peer_id_invalid")
+
+
+class TelegramSender:
+    """Sends through the Application's bot, so its AIORateLimiter keeps within Telegram's limits and
+    waits out 429s as Telegram asks, before a RetryAfter ever reaches here."""
+
+    def __init__(self, bot: Bot) -> None:
+        self.bot = bot
+
+    async def send(self, chat_id: int, reply: Reply, lang: Lang) -> SendOutcome:
+        chunks = html_chunks(reply)
+        try:
+            for index, chunk in enumerate(chunks):
+                last = index == len(chunks) - 1
+                await self.bot.send_message(chat_id, chunk, reply_markup=keyboard(reply, lang) if last else None)
+        except Forbidden:
+            return SendOutcome.BLOCKED
+        except RetryAfter as exc:
+            log.warning("alerts: Telegram asks to wait %s before sending again", exc.retry_after)
+            return SendOutcome.RETRY
+        except BadRequest as exc:
+            if any(reason in str(exc).lower() for reason in _GONE):
+                return SendOutcome.BLOCKED
+            log.error("alerts: Telegram refused an alert to chat %s: %s", chat_id, exc)
+            return SendOutcome.FAILED
+        except NetworkError:  # includes TimedOut
+            return SendOutcome.RETRY
+        except TelegramError as exc:
+            log.error("alerts: sending to chat %s failed: %s", chat_id, exc)
+            return SendOutcome.RETRY
+        return SendOutcome.SENT
