@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 import os
 import secrets
+import signal
 import socket
 import sys
 from dataclasses import dataclass
 from datetime import timedelta
 from functools import partial
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from telegram import BotCommand, LinkPreviewOptions, Update
@@ -38,6 +42,8 @@ from bot.tg.handlers import Handlers
 from bot.tg.jobs import schedule_alerts
 
 log = logging.getLogger(__name__)
+
+PID_FILE = "bot.pid"
 
 COMMANDS: tuple[tuple[str, str], ...] = (
     ("start", N_("Main menu")),
@@ -128,10 +134,27 @@ async def _post_init(application: Application, *, services: Services) -> None:  
     await services.database.upgrade()
     interval = timedelta(seconds=services.settings.alert_check_seconds)
     schedule_alerts(application, services.dispatcher, interval)
+    _reload_on_sighup(application, services, interval)
     await application.bot.set_my_commands(_commands("en"))
     for lang in LANGUAGES:
         if lang != "en":
             await application.bot.set_my_commands(_commands(lang), language_code=lang)
+
+
+def _reload_on_sighup(application: Application, services: Services, interval: timedelta) -> None:  # type: ignore[type-arg]
+    """`python -m bot reload` (or `kill -HUP`) reloads the knowledge base without a restart."""
+
+    def reload() -> None:
+        try:
+            snapshot = services.engine.reload()
+        except KnowledgeError as exc:
+            log.error("reload refused, still serving the previous knowledge base:\n%s", exc.report())
+            return
+        schedule_alerts(application, services.dispatcher, interval)
+        log.info("reloaded: knowledge version %s, alerts rescheduled", snapshot.knowledge.version)
+
+    with contextlib.suppress(NotImplementedError, RuntimeError):  # no signals on this platform or loop
+        asyncio.get_running_loop().add_signal_handler(signal.SIGHUP, reload)
 
 
 async def _post_shutdown(application: Application, *, services: Services) -> None:  # type: ignore[type-arg]
@@ -157,7 +180,19 @@ def run(settings: Settings) -> int:
 
         return chat(settings, engine=engine, reason="TELEGRAM_BOT_TOKEN is not set")
     application = build_application(settings, engine)
+    pid_file = write_pid_file(settings.data_dir)
     snapshot = engine.snapshot
     log.info("starting: %d entries, knowledge version %s", len(snapshot.knowledge.entries), snapshot.knowledge.version)
-    application.run_polling(allowed_updates=Update.ALL_TYPES)
+    try:
+        application.run_polling(allowed_updates=Update.ALL_TYPES)
+    finally:
+        pid_file.unlink(missing_ok=True)
     return 0
+
+
+def write_pid_file(data_dir: Path) -> Path:
+    """Where `python -m bot reload` finds the running bot."""
+    data_dir.mkdir(parents=True, exist_ok=True)
+    path = data_dir / PID_FILE
+    path.write_text(f"{os.getpid()}\n", encoding="ascii")
+    return path

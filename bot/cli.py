@@ -33,6 +33,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _eval(args)
         if command == "quiz-paths":
             return _quiz_paths(args)
+        if command == "reload":
+            return _reload(args)
     except KnowledgeError as exc:
         print(exc.report(), file=sys.stderr)
         return 1
@@ -71,7 +73,30 @@ def _parser() -> argparse.ArgumentParser:
     paths.add_argument("--lang", choices=LANGUAGES, default="en")
     paths.add_argument("--all", action="store_true", help="list every path even when there are many")
     paths.add_argument("--knowledge", type=Path, default=None)
+    reload = commands.add_parser("reload", help="check the knowledge base, then make the running bot reload it")
+    reload.add_argument("--knowledge", type=Path, default=None)
     return parser
+
+
+def _reload(args: argparse.Namespace) -> int:
+    import os
+    import signal
+
+    from bot.app import PID_FILE
+
+    settings = Settings()
+    knowledge = load_knowledge(_knowledge_dir(args.knowledge))  # refuse before disturbing the bot
+    pid_file = settings.data_dir / PID_FILE
+    try:
+        pid = int(pid_file.read_text(encoding="ascii").strip())
+        os.kill(pid, signal.SIGHUP)
+    except (OSError, ValueError) as exc:
+        raise BotError(
+            f"no running bot found through {pid_file} ({exc}); the knowledge base is valid "
+            f"(version {knowledge.version}) and will be used at the next start"
+        ) from exc
+    print(f"The knowledge base is valid (version {knowledge.version}); the bot (pid {pid}) is reloading it.")
+    return 0
 
 
 def _quiz_paths(args: argparse.Namespace) -> int:

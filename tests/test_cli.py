@@ -68,3 +68,45 @@ def test_eval_reports_an_unreadable_file(tmp_path: Path, capsys: pytest.CaptureF
 
     assert main(["eval", str(bad)]) == 2
     assert "expected a list" in capsys.readouterr().err
+
+
+def test_reload_signals_the_running_bot(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys) -> None:
+    """`reload` validates the knowledge base, then sends SIGHUP to the bot named in the pid file."""
+    import subprocess
+    import sys
+
+    data = tmp_path / "data"
+    data.mkdir()
+    monkeypatch.setenv("DATA_DIR", str(data))
+    stand_in = subprocess.Popen(  # a stand-in for the bot: it reports the signal and exits
+        [
+            sys.executable,
+            "-c",
+            "import signal, sys, time\n"
+            "signal.signal(signal.SIGHUP, lambda *_: (print('reloading', flush=True), sys.exit(0)))\n"
+            "print('ready', flush=True)\n"
+            "time.sleep(30)\n",
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert stand_in.stdout is not None
+        assert stand_in.stdout.readline().strip() == "ready"
+        (data / "bot.pid").write_text(f"{stand_in.pid}\n", encoding="ascii")
+
+        assert main(["reload"]) == 0
+
+        assert stand_in.stdout.readline().strip() == "reloading"
+        assert "is reloading it" in capsys.readouterr().out
+    finally:
+        stand_in.kill()
+        stand_in.communicate()
+
+
+def test_reload_without_a_running_bot_says_so(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys) -> None:
+    """With no pid file, `reload` explains that no bot runs and that the knowledge base is valid."""
+    monkeypatch.setenv("DATA_DIR", str(tmp_path))
+
+    assert main(["reload"]) == 2
+    assert "no running bot found" in capsys.readouterr().err
