@@ -82,10 +82,15 @@ class User(Base):
     """A chat the bot knows: its language choice and whether Telegram still lets us write to it."""
 
     __tablename__ = "users"
-    __table_args__ = (CheckConstraint(_one_of("language", LANGUAGE_CODES), name="language"),)
+    __table_args__ = (
+        CheckConstraint(_one_of("language", LANGUAGE_CODES), name="language"),
+        CheckConstraint(_one_of("recent_language", LANGUAGE_CODES), name="recent_language"),
+    )
 
     chat_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
-    language: Mapped[str | None] = mapped_column(String(2))
+    language: Mapped[str | None] = mapped_column(String(2))  # the user's explicit choice (/language)
+    # The language the user last subscribed in: alerts use it when there is no explicit choice.
+    recent_language: Mapped[str | None] = mapped_column(String(2))
     created_at: Mapped[datetime] = mapped_column(default=utc_now)
     active: Mapped[bool] = mapped_column(Boolean, default=True)  # False once Telegram answered 403
 

@@ -159,11 +159,17 @@ class Storage:
 
     # Subscriptions
 
-    async def subscribe(self, chat_id: int, programme_id: str) -> bool:
-        """Subscribe a chat to a programme (creating or reactivating the user); False if it already was."""
+    async def subscribe(self, chat_id: int, programme_id: str, language: Lang | None = None) -> bool:
+        """Subscribe a chat to a programme (creating or reactivating the user); False if it already was.
+
+        ``language``: the language the user subscribed in; alerts use it unless they chose one explicitly.
+        """
         now = self._clock()
-        user = self._insert(User).values(chat_id=chat_id, active=True, created_at=now)
-        user = user.on_conflict_do_update(index_elements=[User.chat_id], set_={"active": True})
+        user = self._insert(User).values(chat_id=chat_id, active=True, created_at=now, recent_language=language)
+        updates: dict[str, object] = {"active": True}
+        if language is not None:
+            updates["recent_language"] = language
+        user = user.on_conflict_do_update(index_elements=[User.chat_id], set_=updates)
         subscription = (
             self._insert(Subscription)
             .values(chat_id=chat_id, programme_id=programme_id, created_at=now)
@@ -253,7 +259,8 @@ class Storage:
         async with self._transaction("claim deliveries") as connection:
             claimed = (await connection.execute(statement)).all()
             chat_ids = {row.chat_id for row in claimed}
-            users = select(User.chat_id, User.language).where(User.chat_id.in_(chat_ids))
+            language = func.coalesce(User.language, User.recent_language)
+            users = select(User.chat_id, language).where(User.chat_id.in_(chat_ids))
             languages = dict((await connection.execute(users)).all())
         return sorted(
             (

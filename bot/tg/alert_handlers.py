@@ -135,8 +135,7 @@ class AlertHandlers:
         return True
 
     async def _subscribe(self, chat_id: int, programme_id: str, lang: Lang) -> str:
-        await self.storage.subscribe(chat_id, programme_id)
-        await self.storage.set_language(chat_id, lang)  # alerts go out in the language used to subscribe
+        await self.storage.subscribe(chat_id, programme_id, lang)  # alerts go out in this language
         return alert_views.subscribed_note(
             self.knowledge, programme_id, self.dispatcher.windows(), self.dispatcher.zone, self.dispatcher.clock(), lang
         )

@@ -11,11 +11,15 @@ from pathlib import Path
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy import func, inspect, select, text
 
 from bot.storage import Database, Storage, StorageError
+from bot.storage.database import alembic_config
 from bot.storage.models import Base, QuestionLog
 from tests.storage.conftest import TEST_DATABASE_URL, Backend, FakeClock
+
+HEAD = ScriptDirectory.from_config(alembic_config()).get_current_head()
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 STALE = timedelta(minutes=5)
@@ -45,7 +49,7 @@ class TestStorageContract:
             tables = await connection.run_sync(lambda sync: set(inspect(sync).get_table_names()))
             version = (await connection.execute(text("SELECT version_num FROM alembic_version"))).scalars().all()
         assert tables == TABLES | {"alembic_version"}
-        assert version == ["0001"]
+        assert version == [HEAD]
 
     async def test_migrated_schema_matches_the_models(self, database: Database):
         """Alembic's autogenerate finds no difference between the migrated schema and the models."""
@@ -372,4 +376,4 @@ def test_alembic_by_hand(tmp_path: Path):
             check=False,
         )
         assert result.returncode == 0, result.stderr
-    assert "0001 (head)" in result.stdout
+    assert f"{HEAD} (head)" in result.stdout
