@@ -72,6 +72,22 @@ class ShowDeadlines:
     """Also send the windows as an .ics calendar file."""
 
 
+@dataclass(frozen=True, slots=True)
+class ChooseLanguage:
+    language: str
+    """en, fr, nl, or "auto" to follow the language of each message."""
+
+
+@dataclass(frozen=True, slots=True)
+class ForgetMe:
+    confirmed: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class ConfirmBroadcast:
+    broadcast_id: int
+
+
 Action = (
     ShowEntry
     | ShowProgramme
@@ -83,6 +99,9 @@ Action = (
     | ShowSubscriptions
     | Unsubscribe
     | ShowDeadlines
+    | ChooseLanguage
+    | ForgetMe
+    | ConfirmBroadcast
 )
 QUIZ_ACTIONS = (ChooseQuiz, QuizStep, CancelQuiz)
 

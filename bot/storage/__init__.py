@@ -1,9 +1,21 @@
 """Storage: users, subscriptions, the alert outbox and the question log, on SQLite or PostgreSQL."""
 
 from bot.storage.database import Database, StorageError, sqlite_url
-from bot.storage.repository import Claim, DeliveryState, LoggedQuestion, Outcome, Stats, Storage, UserRecord
+from bot.storage.repository import (
+    BROADCAST_PREFIX,
+    BroadcastRecord,
+    Claim,
+    DeliveryState,
+    LoggedQuestion,
+    Outcome,
+    Stats,
+    Storage,
+    UserRecord,
+)
 
 __all__ = [
+    "BROADCAST_PREFIX",
+    "BroadcastRecord",
     "Claim",
     "Database",
     "DeliveryState",

@@ -147,3 +147,19 @@ class QuestionLog(Base):
     lang: Mapped[str] = mapped_column(String(2))
     outcome: Mapped[str] = mapped_column(String(10))
     entry_id: Mapped[str | None] = mapped_column(String(100))
+
+
+class Broadcast(Base):
+    """An announcement to a programme's subscribers: kept so that a crash mid-delivery can resume it.
+
+    Its deliveries are outbox rows keyed ``broadcast:<id>``.
+    """
+
+    __tablename__ = "broadcasts"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    programme_id: Mapped[str] = mapped_column(String(64))
+    text: Mapped[str] = mapped_column(Text)
+    created_by: Mapped[int] = mapped_column(BigInteger)  # the admin's Telegram user id, for the record
+    created_at: Mapped[datetime] = mapped_column(default=utc_now)
+    confirmed_at: Mapped[datetime | None] = mapped_column(default=None)

@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.core.languages import Lang, is_lang
 from bot.storage.database import WRITE, Database, StorageError
-from bot.storage.models import Delivery, QuestionLog, Subscription, User, utc_now
+from bot.storage.models import Broadcast, Delivery, QuestionLog, Subscription, User, utc_now
 
 DeliveryState: TypeAlias = Literal["pending", "claimed", "sent", "failed"]
 Outcome: TypeAlias = Literal["answered", "suggested", "fallback", "redirect"]
@@ -51,6 +51,23 @@ class Claim:
     chat_id: int
     attempts: int  # claims so far, this one included: a worker gives up on a delivery that keeps failing
     language: Lang | None
+
+
+@dataclass(frozen=True, slots=True)
+class BroadcastRecord:
+    id: int
+    programme_id: str
+    text: str
+    created_by: int
+    created_at: datetime
+    confirmed_at: datetime | None
+
+    @property
+    def alert_key(self) -> str:
+        return f"{BROADCAST_PREFIX}{self.id}"
+
+
+BROADCAST_PREFIX = "broadcast:"
 
 
 @dataclass(frozen=True, slots=True)
@@ -154,8 +171,55 @@ class Storage:
         async with self._transaction("erase a user's data") as connection:
             await connection.execute(delete(Delivery).where(Delivery.chat_id == chat_id))
             await connection.execute(delete(Subscription).where(Subscription.chat_id == chat_id))
+            # An admin who erases their data leaves their announcements, no longer signed.
+            await connection.execute(update(Broadcast).where(Broadcast.created_by == chat_id).values(created_by=0))
             found = await connection.execute(delete(User).where(User.chat_id == chat_id).returning(User.chat_id))
             return found.first() is not None
+
+    # Broadcasts
+
+    async def create_broadcast(self, programme_id: str, text: str, created_by: int) -> BroadcastRecord:
+        """Keep a draft announcement; nothing is sent until it is confirmed."""
+        statement = (
+            insert(Broadcast)
+            .values(programme_id=programme_id, text=text, created_by=created_by, created_at=self._clock())
+            .returning(Broadcast.id)
+        )
+        async with self._transaction("save a broadcast") as connection:
+            broadcast_id = (await connection.execute(statement)).scalar_one()
+        record = await self.get_broadcast(broadcast_id)
+        assert record is not None
+        return record
+
+    async def get_broadcast(self, broadcast_id: int) -> BroadcastRecord | None:
+        statement = select(
+            Broadcast.id,
+            Broadcast.programme_id,
+            Broadcast.text,
+            Broadcast.created_by,
+            Broadcast.created_at,
+            Broadcast.confirmed_at,
+        ).where(Broadcast.id == broadcast_id)
+        async with self._transaction("read a broadcast", write=False) as connection:
+            row = (await connection.execute(statement)).first()
+        return BroadcastRecord(*row) if row is not None else None
+
+    async def confirm_broadcast(self, broadcast_id: int) -> int | None:
+        """Queue a draft for the programme's subscribers, once (a second confirmation queues nothing more);
+        how many were queued, or None when there is no such broadcast."""
+        record = await self.get_broadcast(broadcast_id)
+        if record is None:
+            return None
+        mark = (
+            update(Broadcast)
+            .where(Broadcast.id == broadcast_id, Broadcast.confirmed_at.is_(None))
+            .values(confirmed_at=self._clock())
+            .returning(Broadcast.id)
+        )
+        async with self._transaction("confirm a broadcast") as connection:
+            if (await connection.execute(mark)).first() is None:
+                return 0
+            return await self._queue(connection, record.alert_key, _active_subscribers(record.programme_id))
 
     # Subscriptions
 
