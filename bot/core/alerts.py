@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Literal
 
 from bot.core.windows import Window
@@ -30,7 +30,8 @@ class Alert:
     def key(self) -> str:
         about = self.window.opens if self.kind == "opens" else self.window.closes
         detail = "opens" if self.kind == "opens" else f"closes-{self.days_before}d"
-        return f"{self.window.programme}:{self.window.id}:{detail}:{about.isoformat()}"
+        # In UTC, so that the same instant written another way is the same alert.
+        return f"{self.window.programme}:{self.window.id}:{detail}:{about.astimezone(UTC).isoformat()}"
 
     @property
     def programme(self) -> str:
@@ -47,7 +48,7 @@ def plan(windows: Iterable[Window], reminder_days: Sequence[int]) -> list[Alert]
     for window in windows:
         alerts.append(Alert(window, "opens", window.opens))
         for days in sorted(set(reminder_days), reverse=True):
-            due = window.closes - timedelta(days=days)
+            due = _local_days_before(window.closes, days, window.zone)
             if due > window.opens:
                 alerts.append(Alert(window, "reminder", due, days))
     return sorted(alerts, key=lambda alert: (alert.due, alert.key))
@@ -78,6 +79,15 @@ def next_due(alerts: Iterable[Alert], now: datetime) -> datetime | None:
 
 
 def days_left(window: Window, now: datetime) -> int:
-    """Whole days until the window closes, rounding up (closing in 30 hours is "2 days")."""
-    seconds = (window.closes - now).total_seconds()
+    """Whole days until the window closes, rounding up (closing in 30 hours is "2 days"), counted in the
+    embassy's local time so that a daylight-saving change does not add or remove a day."""
+    closes = window.closes.astimezone(window.zone).replace(tzinfo=None)
+    local_now = now.astimezone(window.zone).replace(tzinfo=None)
+    seconds = (closes - local_now).total_seconds()
     return max(0, -int(-seconds // 86_400))
+
+
+def _local_days_before(instant: datetime, days: int, zone: tzinfo) -> datetime:
+    """The same wall-clock time ``days`` calendar days earlier in ``zone`` (not days x 24 hours)."""
+    local = instant.astimezone(zone).replace(tzinfo=None) - timedelta(days=days)
+    return local.replace(tzinfo=zone).astimezone(UTC)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime, timedelta, tzinfo
+from datetime import UTC, datetime, timedelta, tzinfo
 
 from icalendar import Alarm, Calendar, Event
 
@@ -33,14 +33,15 @@ def calendar_file(
         event = Event()
         event.add("uid", f"{window.programme}-{window.id}@embassy-exchange-bot")
         event.add("dtstamp", now)
-        event.add("dtstart", window.opens)
-        event.add("dtend", window.closes)
+        # In UTC: a time zone named but not defined in the file is invalid iCalendar (RFC 5545 3.2.19).
+        event.add("dtstart", window.opens.astimezone(UTC))
+        event.add("dtend", window.closes.astimezone(UTC))
         event.add("summary", summary)
         event.add("description", t(lang, "Deadline: {closes}", closes=when(window.closes, zone, lang, closing=True)))
         alarm = Alarm()
         alarm.add("action", "DISPLAY")
         alarm.add("description", summary)
-        alarm.add("trigger", window.closes - timedelta(days=1))
+        alarm.add("trigger", timedelta(days=-1), parameters={"RELATED": "END"})  # a day before it closes
         event.add_component(alarm)
         calendar.add_component(event)
     content: bytes = calendar.to_ical()

@@ -29,6 +29,7 @@ Path_ = tuple[str | int, ...]
 _M = TypeVar("_M", bound=BaseModel)
 
 
+_WHEN_TYPES = frozenset({"date", "datetime"})
 _FILE_KEYS = ("programme", "entries", "quiz", "windows")
 # Only to check that a window closes after it opens; the bot resolves windows in its configured zone.
 _CHECK_ZONE = ZoneInfo("Europe/Brussels")
@@ -161,7 +162,10 @@ def _scalar(node: yaml.Node) -> Any:
     words: staff writing ``keywords: [yes, no]`` mean the words."""
     if not isinstance(node, yaml.ScalarNode):
         return str(node.value)
-    value = yaml.SafeLoader("").construct_object(node)
+    try:
+        value = yaml.SafeLoader("").construct_object(node)
+    except ValueError:  # looks like a date but is none ("2026-09-31"): let validation say so, with its line
+        return str(node.value)
     if isinstance(value, bool) and str(node.value).lower() not in {"true", "false"}:
         return str(node.value)
     return value
@@ -215,12 +219,18 @@ def _validated(model: type[_M], raw: Any, at: Path_, parsed: _Parsed, name: str,
         errors = exc.errors()
         # A list whose items all failed is also "too short"; its items' own problems say more.
         with_item_errors = {e["loc"][:i] for e in errors for i in range(len(e["loc"])) if isinstance(e["loc"][i], int)}
+        reported: set[tuple[str | int, ...]] = set()
         for error in errors:
             if error["type"] == "too_short" and error["loc"] in with_item_errors:
                 continue
             loc = (*at, *error["loc"])
-            where = _describe(loc, parsed.data)
-            problems.append(Problem(name, parsed.line_of(loc), f"{where}: {_explain(error)}"))
+            message = _explain(error)
+            if loc[-1] in _WHEN_TYPES:  # one problem for "date or date-time", not one per accepted type
+                loc, message = loc[:-1], "must be a date (2027-09-01) or a date and time (2027-09-01T09:00)"
+            if loc in reported:
+                continue
+            reported.add(loc)
+            problems.append(Problem(name, parsed.line_of(loc), f"{_describe(loc, parsed.data)}: {message}"))
         return None
 
 

@@ -8,14 +8,16 @@ what staff wrote and ``resolve`` turns it into instants.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, StringConstraints
+from pydantic import BaseModel, ConfigDict, StringConstraints, field_validator
 
 from bot.core.knowledge import Text
 
+_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 WindowId = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9_-]*$", max_length=40)]
 
 
@@ -29,6 +31,14 @@ class WindowSpec(BaseModel):
     programme: str = ""
     """Set by the loader from the file's programme."""
 
+    @field_validator("opens", "closes", mode="before")
+    @classmethod
+    def _bare_date_stays_a_date(cls, value: object) -> object:
+        # A quoted '2026-10-15' is still a whole day (closing at its end), not midnight at its start.
+        if isinstance(value, str) and _DATE.fullmatch(value.strip()):
+            return date.fromisoformat(value.strip())
+        return value
+
 
 @dataclass(frozen=True, slots=True)
 class Window:
@@ -39,6 +49,8 @@ class Window:
     opens: datetime
     closes: datetime
     title: Text | None = None
+    zone: tzinfo = UTC
+    """The embassy's zone, in which "7 days before" and "days left" are counted (local calendar days)."""
 
     def is_open(self, now: datetime) -> bool:
         return self.opens <= now < self.closes
@@ -46,7 +58,7 @@ class Window:
 
 def resolve(spec: WindowSpec, zone: tzinfo) -> Window:
     opens, closes = _instant(spec.opens, zone, end=False), _instant(spec.closes, zone, end=True)
-    return Window(spec.programme, spec.id, opens, closes, spec.title)
+    return Window(spec.programme, spec.id, opens, closes, spec.title, zone)
 
 
 def _instant(value: datetime | date, zone: tzinfo, *, end: bool) -> datetime:
