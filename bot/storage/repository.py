@@ -153,6 +153,12 @@ class Storage:
             chat_id=row.chat_id, language=_lang(row.language), active=row.active, created_at=row.created_at
         )
 
+    async def reactivate(self, chat_id: int) -> bool:
+        """A user who had blocked the bot wrote to it again: alerts may reach them again."""
+        statement = update(User).where(User.chat_id == chat_id, User.active.is_(False)).values(active=True)
+        async with self._transaction("reactivate a user") as connection:
+            return (await connection.execute(statement.returning(User.chat_id))).first() is not None
+
     async def deactivate(self, chat_id: int) -> bool:
         """Mark a user who blocked the bot, failing their pending deliveries; False if the user is unknown."""
         async with self._transaction("deactivate a user") as connection:

@@ -81,6 +81,8 @@ class AlertHandlers:
 
     async def on_button(self, message: Message, action: Action, lang: Lang) -> None:
         chat_id = message.chat.id
+        if isinstance(action, (ToggleSubscription, ShowSubscriptions)) and not await self._private(message, lang):
+            return  # alerts are personal: a group is never subscribed, as with /subscribe
         if isinstance(action, ToggleSubscription):
             if self.knowledge.programme(action.programme_id) is None:
                 note = alert_views.unknown_programme(self.knowledge, action.programme_id, lang)
@@ -129,7 +131,7 @@ class AlertHandlers:
         await self.on_reload()
         knowledge = snapshot.knowledge
         await message.reply_text(
-            f"Reloaded: {len(knowledge.entries)} entries, {len(knowledge.windows)} application windows, "
+            f"Reloaded: {len(knowledge.entries)} entries, application windows: {len(knowledge.windows)}, "
             f"version {knowledge.version}. Alerts rescheduled."
         )
         return True
