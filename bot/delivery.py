@@ -16,13 +16,13 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Protocol
 
-from bot.core.alert_views import alert_message
+from bot.core.alert_views import alert_message, broadcast_message
 from bot.core.alerts import Alert, due, next_due, plan
 from bot.core.engine import Engine
 from bot.core.languages import Lang, resolve_lang
 from bot.core.views import Reply
 from bot.core.windows import Window, resolve
-from bot.storage import Claim, Storage
+from bot.storage import BROADCAST_PREFIX, BroadcastRecord, Claim, Storage
 
 log = logging.getLogger(__name__)
 
@@ -82,6 +82,7 @@ class AlertDispatcher:
         self.stale_after = stale_after
         self.max_attempts = max_attempts
         self._lock = asyncio.Lock()
+        self._broadcasts: dict[str, BroadcastRecord | None] = {}  # announcements never change once sent
 
     def windows(self) -> list[Window]:
         return [resolve(spec, self.zone) for spec in self.engine.snapshot.knowledge.windows]
@@ -109,6 +110,14 @@ class AlertDispatcher:
                     queued, report.sent, report.blocked, report.retried, report.failed,
                 )  # fmt: skip
             return RunReport(queued, report.sent, report.blocked, report.retried, report.failed)
+
+    async def _broadcast(self, key: str) -> BroadcastRecord | None:
+        if key not in self._broadcasts:
+            broadcast_id = key.removeprefix(BROADCAST_PREFIX)
+            self._broadcasts[key] = (
+                await self.storage.get_broadcast(int(broadcast_id)) if broadcast_id.isdigit() else None
+            )
+        return self._broadcasts[key]
 
     async def shutdown(self) -> None:
         """Hand back this worker's claims, so that another process need not wait for them to go stale."""
@@ -144,13 +153,21 @@ class AlertDispatcher:
 
     async def _deliver_one(self, sender: Sender, claim: Claim, planned: dict[str, Alert]) -> SendOutcome:
         now = self.clock()
-        alert = planned.get(claim.alert_key)
-        if alert is None or now >= alert.window.closes:
-            # The window was removed or edited since, or has closed: the alert no longer makes sense.
-            await self.storage.mark_failed(claim.id, "no longer planned")
-            return SendOutcome.FAILED
         lang = resolve_lang(claim.language)
-        reply = alert_message(self.engine.snapshot.knowledge, alert, self.zone, now, lang)
+        knowledge = self.engine.snapshot.knowledge
+        if claim.alert_key.startswith(BROADCAST_PREFIX):
+            broadcast = await self._broadcast(claim.alert_key)
+            if broadcast is None:
+                await self.storage.mark_failed(claim.id, "no such broadcast")
+                return SendOutcome.FAILED
+            reply = broadcast_message(knowledge, broadcast.programme_id, broadcast.text, lang)
+        else:
+            alert = planned.get(claim.alert_key)
+            if alert is None or now >= alert.window.closes:
+                # The window was removed or edited since, or has closed: the alert no longer makes sense.
+                await self.storage.mark_failed(claim.id, "no longer planned")
+                return SendOutcome.FAILED
+            reply = alert_message(knowledge, alert, self.zone, now, lang)
         try:
             outcome = await sender.send(claim.chat_id, reply, lang)
         except Exception:  # a bug in sending must not stop the other deliveries

@@ -33,8 +33,9 @@ def privacy(retention_days: int, lang: Lang) -> Reply:
         "This bot is run for the Embassy of Japan in Belgium. It keeps only what its features need:\n"
         "- your chat id and the language you chose or subscribed in, if you use /language or /subscribe;\n"
         "- your subscriptions, and which alerts were delivered to you, so that each reaches you once.\n\n"
-        "Questions the bot could not answer are kept **without any link to you** (personal details such as "
-        "e-mail addresses and phone numbers removed) for {days} days, so that staff can add the answers. "
+        "The questions you ask are kept **without any link to you** (personal details such as e-mail "
+        "addresses and phone numbers removed) for {days} days, so that staff can see what students ask and "
+        "add missing answers. "
         "Your quiz answers are not kept: they live only in the buttons of your chat.\n\n"
         "Send /forget to erase everything linked to you.",
         days=retention_days,

@@ -60,6 +60,13 @@ def alert_message(knowledge: KnowledgeBase, alert: Alert, zone: tzinfo, now: dat
     return Reply("\n\n".join(parts), _programme_buttons(knowledge, window.programme, lang, unsubscribe=True))
 
 
+def broadcast_message(knowledge: KnowledgeBase, programme_id: str, text: str, lang: Lang) -> Reply:
+    """An announcement from the embassy's staff, as they wrote it (staff markup), to a programme's subscribers."""
+    name = _programme_name(knowledge, programme_id, lang)
+    headline = t(lang, "📣 **Announcement: {programme}**", programme=name)
+    return Reply(f"{headline}\n\n{text.strip()}", _programme_buttons(knowledge, programme_id, lang, unsubscribe=True))
+
+
 def subscriptions_menu(
     knowledge: KnowledgeBase, subscribed: Iterable[str], lang: Lang, note: str | None = None
 ) -> Reply:

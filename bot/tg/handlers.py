@@ -11,11 +11,16 @@ from telegram.constants import ChatType
 from telegram.ext import ContextTypes
 
 from bot.core import conversation, quiz_views
+from bot.core.anonymise import anonymise
 from bot.core.engine import Engine
 from bot.core.languages import Lang, lang_from_code, resolve_lang
-from bot.core.matching import answer_language
+from bot.core.matching import Answer, MatchResult, answer_language
 from bot.core.normalize import words
-from bot.core.views import QUIZ_ACTIONS, ShowEntry, ShowMenu
+from bot.core.question_log import question_outcome
+from bot.core.views import QUIZ_ACTIONS, ConfirmBroadcast, ShowEntry, ShowMenu
+from bot.storage import Storage, StorageError
+from bot.tg.account_handlers import ACCOUNT_ACTIONS, AccountHandlers
+from bot.tg.admin_handlers import AdminHandlers
 from bot.tg.alert_handlers import SUBSCRIPTION_ACTIONS, AlertHandlers
 from bot.tg.callback_data import unpack_with_lang
 from bot.tg.replies import edit, send
@@ -26,26 +31,96 @@ log = logging.getLogger(__name__)
 class Handlers:
     """The bot's handlers, with the engine injected rather than looked up in globals."""
 
-    def __init__(self, engine: Engine, alerts: AlertHandlers | None = None) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        alerts: AlertHandlers | None = None,
+        account: AccountHandlers | None = None,
+        admin: AdminHandlers | None = None,
+        storage: Storage | None = None,
+    ) -> None:
         self.engine = engine
         self.alerts = alerts
+        self.account = account
+        self.admin = admin
+        self.storage = storage
+
+    async def _lang(self, update: Update) -> Lang:
+        """The user's explicit choice, else their Telegram app's language, else English."""
+        chosen = await self._chosen(update)
+        return chosen or _telegram_lang(update.effective_user)
+
+    async def _chosen(self, update: Update) -> Lang | None:
+        chat = update.effective_chat
+        if self.account is None or chat is None or chat.type != ChatType.PRIVATE:
+            return None
+        try:
+            return await self.account.chosen_language(chat.id)
+        except StorageError:  # the database being away must not stop the bot from answering
+            log.warning("could not read a language choice; using the message's language", exc_info=True)
+            return None
+
+    async def language(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """/language: choose the bot's language, or follow each message."""
+        if update.effective_message is not None and self.account is not None:
+            await self.account.language(update.effective_message, await self._lang(update))
+
+    async def privacy(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """/privacy: what the bot keeps, why and for how long."""
+        if update.effective_message is not None and self.account is not None:
+            await self.account.privacy(update.effective_message, await self._lang(update))
+
+    async def forget(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """/forget: erase everything linked to this user, after a confirmation."""
+        if update.effective_message is not None and self.account is not None:
+            await self.account.forget(update.effective_message, await self._lang(update))
+
+    async def stats(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """/stats, for staff."""
+        message = update.effective_message
+        if message is not None and self.admin is not None and self.admin.allowed(update.effective_user, "/stats"):
+            await self.admin.stats(message)
+        else:
+            await self.unknown_command(update, context)
+
+    async def unanswered(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """/unanswered, for staff."""
+        message = update.effective_message
+        if message is not None and self.admin is not None and self.admin.allowed(update.effective_user, "/unanswered"):
+            await self.admin.unanswered(message)
+        else:
+            await self.unknown_command(update, context)
+
+    async def broadcast(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """/broadcast PROGRAMME text, for staff: a preview to confirm."""
+        message, user = update.effective_message, update.effective_user
+        if (
+            message is not None
+            and user is not None
+            and self.admin is not None
+            and self.admin.allowed(user, "/broadcast")
+        ):
+            text = message.text or ""
+            await self.admin.broadcast(message, user, text.split(maxsplit=1)[1] if " " in text.strip() else "")
+        else:
+            await self.unknown_command(update, context)
 
     async def subscribe(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """/subscribe [programme]: deadline alerts."""
         if update.effective_message is not None and self.alerts is not None:
-            lang = _telegram_lang(update.effective_user)
+            lang = await self._lang(update)
             await self.alerts.subscribe(update.effective_message, list(context.args or []), lang)
 
     async def unsubscribe(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """/unsubscribe [programme|all]."""
         if update.effective_message is not None and self.alerts is not None:
-            lang = _telegram_lang(update.effective_user)
+            lang = await self._lang(update)
             await self.alerts.unsubscribe(update.effective_message, list(context.args or []), lang)
 
     async def deadlines(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """/deadlines: the application windows."""
         if update.effective_message is not None and self.alerts is not None:
-            await self.alerts.deadlines(update.effective_message, _telegram_lang(update.effective_user))
+            await self.alerts.deadlines(update.effective_message, await self._lang(update))
 
     async def reload(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """/reload, for staff; anyone else gets the unknown-command answer."""
@@ -57,7 +132,7 @@ class Handlers:
         message = update.effective_message
         if message is None:
             return
-        lang = _telegram_lang(update.effective_user)
+        lang = await self._lang(update)
         knowledge = self.engine.snapshot.knowledge
         payload = " ".join(context.args or [])
         reply = conversation.deep_link(knowledge, payload, lang) if payload else conversation.welcome(knowledge, lang)
@@ -66,14 +141,14 @@ class Handlers:
     async def help(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """/help: what the bot can do."""
         if update.effective_message is not None:
-            await send(update.effective_message, conversation.help_reply(_telegram_lang(update.effective_user)))
+            await send(update.effective_message, conversation.help_reply(await self._lang(update)))
 
     async def eligible(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """/eligible [programme]: the eligibility quiz, one question per message edit."""
         message = update.effective_message
         if message is None:
             return
-        lang = _telegram_lang(update.effective_user)
+        lang = await self._lang(update)
         programme = (context.args or [""])[0].lower() or None
         if message.chat.type != ChatType.PRIVATE:
             link = f"https://t.me/{context.bot.username}?start=eligible" + (f"-{programme}" if programme else "")
@@ -84,7 +159,7 @@ class Handlers:
     async def cancel(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """/cancel: end the eligibility quiz politely (its state lives only in the buttons)."""
         if update.effective_message is not None:
-            lang = _telegram_lang(update.effective_user)
+            lang = await self._lang(update)
             await send(update.effective_message, quiz_views.cancelled(lang), lang)
 
     async def question(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -98,14 +173,27 @@ class Handlers:
             if addressed is None:
                 return
             text = addressed
+        chosen = await self._chosen(update)
         telegram_lang = _telegram_lang(update.effective_user)
         if not words(text):
-            await send(message, conversation.no_words(telegram_lang))
+            await send(message, conversation.no_words(chosen or telegram_lang))
             return
         snapshot = self.engine.snapshot
         result = snapshot.matcher.match(text)
-        lang = answer_language(result, telegram=telegram_lang)
+        lang = answer_language(result, chosen=chosen, telegram=telegram_lang)
         await send(message, conversation.reply_to_question(snapshot.knowledge, result, lang), lang)
+        await self._log_question(text, result, lang)
+
+    async def _log_question(self, text: str, result: MatchResult, lang: Lang) -> None:
+        """Keep the question for staff, anonymised and unlinked to the user (small talk is not kept)."""
+        outcome = question_outcome(result)
+        if self.storage is None or outcome is None:
+            return
+        entry_id = result.entry.id if isinstance(result, Answer) else None
+        try:
+            await self.storage.record_question(anonymise(text), lang, outcome, entry_id)
+        except StorageError:
+            log.warning("could not log a question for staff", exc_info=True)
 
     async def button(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """A tap on one of our inline buttons."""
@@ -114,7 +202,7 @@ class Handlers:
             return
         knowledge = self.engine.snapshot.knowledge
         action, button_lang = unpack_with_lang(query.data)
-        lang = button_lang or _telegram_lang(update.effective_user)
+        lang = button_lang or await self._lang(update)
         chat = query.message.chat if query.message is not None else None
         if isinstance(action, QUIZ_ACTIONS) and (chat is None or chat.type != ChatType.PRIVATE):
             # A quiz button in a group would let anyone answer someone else's quiz.
@@ -124,6 +212,14 @@ class Handlers:
         if isinstance(action, SUBSCRIPTION_ACTIONS) and self.alerts is not None:
             if isinstance(query.message, Message):
                 await self.alerts.on_button(query.message, action, lang)
+            return
+        if isinstance(action, ACCOUNT_ACTIONS) and self.account is not None:
+            if isinstance(query.message, Message):
+                await self.account.on_button(query.message, action, lang)
+            return
+        if isinstance(action, ConfirmBroadcast) and self.admin is not None:
+            if isinstance(query.message, Message):
+                await self.admin.confirm(query.message, update.effective_user, action)
             return
         if action is None:
             log.info("stale or malformed button: %r", (query.data or "")[:64])
@@ -141,7 +237,7 @@ class Handlers:
         """Stickers, photos, voice and the like in a private chat."""
         message = update.effective_message
         if message is not None and message.chat.type == ChatType.PRIVATE:
-            await send(message, conversation.not_text(_telegram_lang(update.effective_user)))
+            await send(message, conversation.not_text(await self._lang(update)))
 
     async def unknown_command(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """A command the bot does not have (in groups only when addressed to this bot)."""
@@ -152,7 +248,7 @@ class Handlers:
         _, _, target = command.partition("@")
         if message.chat.type != ChatType.PRIVATE and target.lower() != (context.bot.username or "").lower():
             return
-        await send(message, conversation.unknown_command(_telegram_lang(update.effective_user)))
+        await send(message, conversation.unknown_command(await self._lang(update)))
 
     async def error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         """Log every error with its traceback; the user sees no traceback."""

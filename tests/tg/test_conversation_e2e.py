@@ -23,7 +23,7 @@ from bot.core.knowledge import Entry, KnowledgeBase
 from bot.core.languages import Lang
 from bot.core.matching import Suggestions
 from bot.logs import RedactTokens
-from tests.conftest import settings_for
+from tests.conftest import polling, settings_for
 from tests.fake_bot_api import BOT_USERNAME, FakeBotApi, parse_html
 
 JSON = dict[str, Any]
@@ -301,7 +301,15 @@ async def test_set_my_commands_in_each_language(fake_api: FakeBotApi, running_bo
     }
     assert set(by_language) == {None, "fr", "nl"}
     for commands in by_language.values():
-        assert [c["command"] for c in commands] == ["start", "eligible", "subscribe", "deadlines", "help"]
+        assert [c["command"] for c in commands] == [
+            "start",
+            "eligible",
+            "subscribe",
+            "deadlines",
+            "language",
+            "privacy",
+            "help",
+        ]
     assert by_language[None][0]["description"] == "Main menu"
     assert by_language["fr"][0]["description"] == "Menu principal"
     assert by_language["nl"][0]["description"] == "Hoofdmenu"
@@ -313,17 +321,8 @@ async def test_debug_logs_are_redacted(caplog: pytest.LogCaptureFixture, engine:
     caplog.set_level(logging.DEBUG)
     caplog.handler.addFilter(redact)
     try:
-        async with FakeBotApi(token=REALISTIC_TOKEN) as api:
-            application = build_application(settings_for(api), engine)
-            async with application:
-                await application.start()
-                assert application.updater is not None
-                await application.updater.start_polling(poll_interval=0, timeout=1)
-                try:
-                    assert (await ask(api, "/start")).text.startswith(WELCOME["en"])
-                finally:
-                    await application.updater.stop()
-                    await application.stop()
+        async with FakeBotApi(token=REALISTIC_TOKEN) as api, polling(build_application(settings_for(api), engine)):
+            assert (await ask(api, "/start")).text.startswith(WELCOME["en"])
     finally:
         caplog.handler.removeFilter(redact)
     logged = "\n".join(logging.Formatter("%(name)s %(message)s").format(r) for r in caplog.records)

@@ -19,7 +19,7 @@ from bot.core.engine import Engine
 from bot.core.knowledge import KnowledgeBase
 from bot.core.languages import Lang
 from bot.core.quiz import Quiz
-from tests.conftest import KNOWLEDGE_DIR, settings_for
+from tests.conftest import KNOWLEDGE_DIR, polling, settings_for
 from tests.fake_bot_api import FakeBotApi
 from tests.tg.test_conversation_e2e import (  # log_guard: the bot logs no warning or error in any test here
     GROUP,
@@ -125,16 +125,8 @@ def callback_data(seen: Seen, label: str) -> str:
 @asynccontextmanager
 async def bot_with(api: FakeBotApi, engine: Engine) -> AsyncIterator[App]:
     """The real Application over ``engine``, polling ``api``, like the running_bot fixture."""
-    application = build_application(settings_for(api), engine)
-    async with application:
-        await application.start()
-        assert application.updater is not None
-        await application.updater.start_polling(poll_interval=0, timeout=1)
-        try:
-            yield application
-        finally:
-            await application.updater.stop()
-            await application.stop()
+    async with polling(build_application(settings_for(api), engine)) as application:
+        yield application
 
 
 # ------------------------------------------------------------------------------------------- a full run

@@ -1,0 +1,16 @@
+"""How a question fared, in the terms of the staff's question log."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from bot.core.matching import Answer, MatchResult, Suggestions
+
+Outcome = Literal["answered", "suggested", "fallback", "redirect"]
+
+
+def question_outcome(result: MatchResult) -> Outcome | None:
+    """None for small talk, which staff need not review."""
+    if isinstance(result, Answer):
+        return {"answer": "answered", "redirect": "redirect"}.get(result.entry.kind)  # type: ignore[return-value]
+    return "suggested" if isinstance(result, Suggestions) else "fallback"

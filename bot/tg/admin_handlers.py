@@ -1,0 +1,105 @@
+"""Staff commands: /stats, /unanswered and /broadcast. Only ADMIN_IDS may use them; every use is logged."""
+
+from __future__ import annotations
+
+import html
+import logging
+from collections.abc import Callable
+
+from telegram import Message, User
+
+from bot.core.engine import Engine
+from bot.core.unanswered import group_questions
+from bot.core.views import Button, ConfirmBroadcast, Reply
+from bot.storage import Storage
+from bot.tg.replies import send_reply
+
+log = logging.getLogger(__name__)
+
+UNANSWERED_DAYS = 30
+
+
+class AdminHandlers:
+    def __init__(
+        self, engine: Engine, storage: Storage, admin_ids: frozenset[int], wake_up: Callable[[], None]
+    ) -> None:
+        self.engine = engine
+        self.storage = storage
+        self.admin_ids = admin_ids
+        self.wake_up = wake_up
+
+    def allowed(self, user: User | None, command: str) -> bool:
+        if user is None or user.id not in self.admin_ids:
+            if user is not None:
+                log.info("user %s tried the staff command %s", user.id, command)
+            return False
+        log.info("admin %s used %s", user.id, command)
+        return True
+
+    async def stats(self, message: Message) -> None:
+        stats = await self.storage.stats()
+        lines = ["<b>Statistics</b>", f"Users: {stats.users} ({stats.active_users} reachable)"]
+        for programme, count in sorted(stats.subscribers.items()):
+            lines.append(f"Subscribers, {html.escape(programme)}: {count}")
+        for label, counts in (("7 days", stats.questions_last_7_days), ("30 days", stats.questions_last_30_days)):
+            total = sum(counts.values())
+            shares = ", ".join(f"{outcome} {_share(n, total)}" for outcome, n in sorted(counts.items()))
+            lines.append(f"Questions, last {label}: {total}" + (f" ({shares})" if total else ""))
+        deliveries = ", ".join(f"{state} {n}" for state, n in sorted(stats.deliveries.items())) or "none"
+        lines.append(f"Alerts and announcements delivered: {deliveries}")
+        lines.append("Quiz runs are not counted: quiz answers are never stored.")
+        await message.reply_text("\n".join(lines))
+
+    async def unanswered(self, message: Message) -> None:
+        questions = await self.storage.recent_questions(UNANSWERED_DAYS, outcomes=("fallback", "suggested"), limit=5000)
+        groups = group_questions(((q.text, q.lang) for q in questions), self.engine.snapshot.matcher, limit=15)
+        if not groups:
+            await message.reply_text(f"No unanswered questions in the last {UNANSWERED_DAYS} days.")
+            return
+        lines = [f"<b>Unanswered, last {UNANSWERED_DAYS} days</b> (most asked first)"]
+        for group in groups:
+            nearest = f" — nearest: {html.escape(group.nearest)}" if group.nearest else ""
+            langs = "/".join(sorted(group.langs))
+            lines.append(f"{group.count}× [{langs}] {html.escape(group.example[:160])}{nearest}")
+        lines.append("The full list: python -m bot unanswered --csv")
+        await message.reply_text("\n".join(lines))
+
+    async def broadcast(self, message: Message, user: User, args_text: str) -> None:
+        """`/broadcast PROGRAMME text…`: a draft with a preview and the number of recipients, to confirm."""
+        programme, _, text = args_text.strip().partition(" ")
+        knowledge = self.engine.snapshot.knowledge
+        if not programme or not text.strip() or knowledge.programme(programme.lower()) is None:
+            known = ", ".join(p.id for p in knowledge.programmes)
+            await message.reply_text(
+                "Usage: /broadcast PROGRAMME text of the announcement (several lines allowed; **bold** and links "
+                f"work as in the knowledge base). Programmes: {known}."
+            )
+            return
+        programme = programme.lower()
+        draft = await self.storage.create_broadcast(programme, text.strip(), user.id)
+        recipients = len(await self.storage.subscribers(programme))
+        log.info("admin %s drafted broadcast %d to %s (%d recipients)", user.id, draft.id, programme, recipients)
+        preview = Reply(
+            f"Preview of the announcement to the {recipients} subscribers of {programme}:\n\n{draft.text}",
+            ((Button(f"Send to {recipients} subscribers", ConfirmBroadcast(draft.id)),),),
+        )
+        await send_reply(message, preview)
+
+    async def confirm(self, message: Message, user: User | None, action: ConfirmBroadcast) -> None:
+        if not self.allowed(user, "broadcast confirmation"):
+            return
+        queued = await self.storage.confirm_broadcast(action.broadcast_id)
+        if queued is None:
+            await message.reply_text("This announcement no longer exists.")
+        elif queued == 0:
+            await message.reply_text("This announcement was already sent (or has no recipients).")
+        else:
+            log.info(
+                "admin %s confirmed broadcast %d: %d queued", user.id if user else "?", action.broadcast_id, queued
+            )
+            self.wake_up()
+            await message.reply_text(f"Sending to {queued} subscribers now, within Telegram's limits.")
+
+
+def _share(part: int, total: int) -> str:
+    return f"{round(100 * part / total)}%" if total else "0%"
