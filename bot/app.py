@@ -16,7 +16,7 @@ from functools import partial
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from telegram import BotCommand, LinkPreviewOptions, Update
+from telegram import BotCommand, LinkPreviewOptions
 from telegram.constants import ParseMode
 from telegram.ext import (
     AIORateLimiter,
@@ -37,9 +37,11 @@ from bot.core.languages import LANGUAGES, Lang
 from bot.delivery import AlertDispatcher
 from bot.logs import setup_logging
 from bot.storage import Database, Storage
+from bot.tg.account_handlers import AccountHandlers
+from bot.tg.admin_handlers import AdminHandlers
 from bot.tg.alert_handlers import AlertHandlers
 from bot.tg.handlers import Handlers
-from bot.tg.jobs import schedule_alerts
+from bot.tg.jobs import schedule_alerts, schedule_housekeeping, wake_dispatcher
 
 log = logging.getLogger(__name__)
 
@@ -50,6 +52,8 @@ COMMANDS: tuple[tuple[str, str], ...] = (
     ("eligible", N_("Check your eligibility")),
     ("subscribe", N_("Deadline alerts")),
     ("deadlines", N_("Application deadlines")),
+    ("language", N_("Choose the language")),
+    ("privacy", N_("What the bot keeps about you")),
     ("help", N_("How to use this bot")),
 )
 
@@ -107,7 +111,11 @@ def build_application(settings: Settings, engine: Engine, services: Services | N
         schedule_alerts(application, services.dispatcher, timedelta(seconds=settings.alert_check_seconds))
 
     alerts = AlertHandlers(services.dispatcher, services.storage, settings.admin_ids, rescheduled)
-    register_handlers(application, Handlers(engine, alerts))
+    account = AccountHandlers(services.storage, settings.question_retention_days)
+    admin = AdminHandlers(
+        engine, services.storage, settings.admin_ids, lambda: wake_dispatcher(application, services.dispatcher)
+    )
+    register_handlers(application, Handlers(engine, alerts, account, admin, services.storage))
     application.bot_data["services"] = services
     return application
 
@@ -122,6 +130,15 @@ def register_handlers(application: Application, handlers: Handlers) -> None:  # 
     application.add_handler(CommandHandler("unsubscribe", handlers.unsubscribe, filters=new_messages))
     application.add_handler(CommandHandler("deadlines", handlers.deadlines, filters=new_messages))
     application.add_handler(CommandHandler("reload", handlers.reload, filters=new_messages))
+    for name, callback in (
+        ("language", handlers.language),
+        ("privacy", handlers.privacy),
+        ("forget", handlers.forget),
+        ("stats", handlers.stats),
+        ("unanswered", handlers.unanswered),
+        ("broadcast", handlers.broadcast),
+    ):
+        application.add_handler(CommandHandler(name, callback, filters=new_messages))
     application.add_handler(CallbackQueryHandler(handlers.button))
     application.add_handler(MessageHandler(new_messages & filters.COMMAND, handlers.unknown_command))
     application.add_handler(MessageHandler(new_messages & filters.TEXT, handlers.question))
@@ -135,6 +152,7 @@ async def _post_init(application: Application, *, services: Services) -> None:  
     interval = timedelta(seconds=services.settings.alert_check_seconds)
     schedule_alerts(application, services.dispatcher, interval)
     _reload_on_sighup(application, services, interval)
+    schedule_housekeeping(application, services.storage, services.settings.question_retention_days)
     await application.bot.set_my_commands(_commands("en"))
     for lang in LANGUAGES:
         if lang != "en":
@@ -167,7 +185,12 @@ def _commands(lang: Lang) -> list[BotCommand]:
 
 
 def run(settings: Settings) -> int:
-    """Run the bot with long polling until interrupted; without a token, offer the console chat."""
+    """Run the bot (long polling, or a webhook when WEBHOOK_URL is set) until SIGTERM/SIGINT; without a token,
+    offer the console chat."""
+    from telegram.error import TelegramError
+
+    from bot.tg.webhook import serve, webhook_problem
+
     setup_logging(settings.log_level, settings.log_format)
     try:
         engine = Engine(settings.knowledge_dir)
@@ -179,12 +202,24 @@ def run(settings: Settings) -> int:
         from bot.console import chat
 
         return chat(settings, engine=engine, reason="TELEGRAM_BOT_TOKEN is not set")
-    application = build_application(settings, engine)
+    if problem := webhook_problem(settings):
+        print(f"The bot did not start: {problem}", file=sys.stderr)
+        return 2
+    services = build_services(settings, engine)
+    application = build_application(settings, engine, services)
     pid_file = write_pid_file(settings.data_dir)
     snapshot = engine.snapshot
     log.info("starting: %d entries, knowledge version %s", len(snapshot.knowledge.entries), snapshot.knowledge.version)
     try:
-        application.run_polling(allowed_updates=Update.ALL_TYPES)
+        asyncio.run(serve(application, settings, services))
+    except TelegramError as exc:  # logged, not printed: the log filter hides a token in the message
+        log.error(
+            "The bot stopped on a Telegram error (%s: %s). Check TELEGRAM_BOT_TOKEN, TELEGRAM_API_BASE_URL,"
+            " WEBHOOK_URL and the network.",
+            type(exc).__name__,
+            exc,
+        )
+        return 1
     finally:
         pid_file.unlink(missing_ok=True)
     return 0

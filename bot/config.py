@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Final, Literal
+from urllib.parse import urlsplit, urlunsplit
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+HEALTH_PATH: Final = "/healthz"
+DEFAULT_WEBHOOK_PATH: Final = "/telegram"
+#: What Telegram accepts as a webhook secret_token.
+WEBHOOK_SECRET_PATTERN: Final = re.compile(r"[A-Za-z0-9_-]{1,256}")
 
 
 class Settings(BaseSettings):
@@ -27,15 +33,21 @@ class Settings(BaseSettings):
     admin_ids: Annotated[frozenset[int], NoDecode] = frozenset()
     timezone: str = "Europe/Brussels"
     alert_reminder_days: Annotated[tuple[int, ...], NoDecode] = (7, 1)
+    question_retention_days: int = Field(default=90, ge=1, description="How long anonymised questions are kept.")
     alert_check_seconds: int = Field(default=60, ge=1, description="How often due alerts are looked for.")
     webhook_url: str | None = None
     webhook_secret: SecretStr | None = None
     webhook_listen: str = "0.0.0.0"  # inside a container the webhook listens on all interfaces
-    webhook_port: int = 8080
+    webhook_port: int = Field(default=8080, ge=1, le=65535)
+    health_port: int | None = Field(
+        default=None, ge=1, le=65535, description="Where /healthz is served besides the webhook server; unset: nowhere."
+    )
     log_level: str = "INFO"
     log_format: Literal["text", "json"] = "text"
 
-    @field_validator("telegram_bot_token", "webhook_secret", "webhook_url", "database_url", mode="before")
+    @field_validator(
+        "telegram_bot_token", "webhook_secret", "webhook_url", "database_url", "health_port", mode="before"
+    )
     @classmethod
     def _blank_is_unset(cls, value: object) -> object:
         return None if isinstance(value, str) and not value.strip() else value
@@ -51,6 +63,20 @@ class Settings(BaseSettings):
                 raise ValueError(f"ADMIN_IDS must be comma-separated Telegram user ids, got {value!r}") from exc
         return value
 
+    @field_validator("webhook_url")
+    @classmethod
+    def _check_webhook_url(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        parts = urlsplit(value.strip())
+        if parts.scheme not in ("https", "http") or not parts.hostname or parts.query or parts.fragment:
+            raise ValueError(
+                f"WEBHOOK_URL must be the bot's public address, e.g. https://bot.example.org/telegram, got {value!r}"
+            )
+        if parts.path.rstrip("/") == HEALTH_PATH:
+            raise ValueError(f"WEBHOOK_URL cannot end in {HEALTH_PATH}: that path is the health endpoint")
+        return value.strip()
+
     @field_validator("alert_reminder_days", mode="before")
     @classmethod
     def _parse_days(cls, value: object) -> object:
@@ -63,6 +89,20 @@ class Settings(BaseSettings):
                 raise ValueError(f"ALERT_REMINDER_DAYS must be days before the deadline (0 or more), got {value!r}")
             return tuple(days)
         return value
+
+    @property
+    def webhook_path(self) -> str:
+        """The path Telegram posts updates to: WEBHOOK_URL's path, or ``/telegram`` when it has none."""
+        path = urlsplit(self.webhook_url or "").path.rstrip("/")
+        return path or DEFAULT_WEBHOOK_PATH
+
+    @property
+    def webhook_address(self) -> str | None:
+        """The address given to Telegram's setWebhook: WEBHOOK_URL, with ``/telegram`` when it has no path."""
+        if self.webhook_url is None:
+            return None
+        parts = urlsplit(self.webhook_url)
+        return urlunsplit(parts._replace(path=self.webhook_path))
 
     @property
     def telegram_api_base_file_url(self) -> str:
