@@ -35,6 +35,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _quiz_paths(args)
         if command == "reload":
             return _reload(args)
+        if command == "unanswered":
+            return _unanswered(args)
     except KnowledgeError as exc:
         print(exc.report(), file=sys.stderr)
         return 1
@@ -75,7 +77,46 @@ def _parser() -> argparse.ArgumentParser:
     paths.add_argument("--knowledge", type=Path, default=None)
     reload = commands.add_parser("reload", help="check the knowledge base, then make the running bot reload it")
     reload.add_argument("--knowledge", type=Path, default=None)
+    unanswered = commands.add_parser(
+        "unanswered", help="what students asked that the bot could not answer, grouped, most asked first"
+    )
+    unanswered.add_argument("--days", type=int, default=30)
+    unanswered.add_argument("--csv", action="store_true", help="write CSV (count, languages, example, nearest entry)")
+    unanswered.add_argument("--limit", type=int, default=200, help="at most this many groups")
     return parser
+
+
+def _unanswered(args: argparse.Namespace) -> int:
+    import asyncio
+    import csv
+
+    from bot.core.unanswered import group_questions
+    from bot.storage import Database, Storage
+
+    settings = Settings()
+    matcher = Matcher(load_knowledge(settings.knowledge_dir))
+
+    async def fetch() -> list[tuple[str, str]]:
+        async with Database(settings.database_url, data_dir=settings.data_dir) as database:
+            await database.upgrade()
+            questions = await Storage(database).recent_questions(args.days, outcomes=("fallback", "suggested"))
+        return [(q.text, q.lang) for q in questions]
+
+    groups = group_questions(asyncio.run(fetch()), matcher, limit=args.limit)
+    if args.csv:
+        writer = csv.writer(sys.stdout)
+        writer.writerow(["count", "languages", "example", "nearest_entry", "nearest_score"])
+        for group in groups:
+            writer.writerow(
+                [group.count, "/".join(sorted(group.langs)), group.example, group.nearest or "", group.nearest_score]
+            )
+        return 0
+    if not groups:
+        print(f"No unanswered questions in the last {args.days} days.")
+    for group in groups:
+        nearest = f"  (nearest: {group.nearest})" if group.nearest else ""
+        print(f"{group.count:5d}  [{'/'.join(sorted(group.langs))}] {group.example}{nearest}")
+    return 0
 
 
 def _reload(args: argparse.Namespace) -> int:
