@@ -7,13 +7,16 @@ Callback data comes back from the client and is never trusted: anything that is 
 from __future__ import annotations
 
 import re
-from typing import Final
+from typing import Final, assert_never
 
 from bot.core.languages import Lang, is_lang
 from bot.core.views import (
     Action,
     CancelQuiz,
+    ChooseLanguage,
     ChooseQuiz,
+    ConfirmBroadcast,
+    ForgetMe,
     QuizStep,
     ShowDeadlines,
     ShowEntry,
@@ -27,6 +30,8 @@ from bot.core.views import (
 MAX_BYTES: Final = 64
 _SEPARATOR: Final = "|"
 _ID: Final = re.compile(r"[a-z][a-z0-9_]*(\.[a-z0-9_]+)*")
+_LANGUAGE_CHOICE: Final = re.compile(r"l\|(en|fr|nl|auto)")
+_BROADCAST: Final = re.compile(r"b\|([1-9][0-9]{0,17})")
 _PROGRAMME: Final = re.compile(r"[a-z][a-z0-9_]{0,15}")
 # Options are numbered 0-8 (a quiz question has at most 9), one digit per answer.
 _QUIZ_STEP: Final = re.compile(
@@ -61,8 +66,16 @@ def pack(action: Action, lang: Lang | None = None) -> str:
         data = f"u{_SEPARATOR}{action.programme_id}"
     elif isinstance(action, ShowDeadlines):
         data = "D" if action.calendar else "d"
-    else:
+    elif isinstance(action, ShowSubscriptions):
         data = "S"
+    elif isinstance(action, ChooseLanguage):
+        data = f"l{_SEPARATOR}{action.language}"
+    elif isinstance(action, ForgetMe):
+        data = "F" if action.confirmed else "f"
+    elif isinstance(action, ConfirmBroadcast):
+        data = f"b{_SEPARATOR}{action.broadcast_id}"
+    else:
+        assert_never(action)
     if lang is not None:
         data = f"{data}{_SEPARATOR}{lang}"
     if len(data.encode()) > MAX_BYTES:
@@ -78,12 +91,11 @@ def unpack_with_lang(data: object) -> tuple[Action | None, Lang | None]:
     """The action and the language of the button's message (None for buttons packed without one)."""
     if not isinstance(data, str) or not data or len(data.encode()) > MAX_BYTES:
         return None, None
-    lang: Lang | None = None
     head, separator, tail = data.rpartition(_SEPARATOR)
-    if separator and is_lang(tail):
-        data, lang = head, tail
-    action = _unpack_action(data)
-    return action, lang if action is not None else None
+    if separator and is_lang(tail) and (action := _unpack_action(head)) is not None:
+        return action, tail
+    # No language suffix, or one that is part of the action itself ("l|fr": choose French).
+    return _unpack_action(data), None
 
 
 def _unpack_action(data: str) -> Action | None:
@@ -97,6 +109,12 @@ def _unpack_action(data: str) -> Action | None:
         return ShowDeadlines(calendar=data == "D")
     if data == "S":
         return ShowSubscriptions()
+    if data in {"f", "F"}:
+        return ForgetMe(confirmed=data == "F")
+    if language := _LANGUAGE_CHOICE.fullmatch(data):
+        return ChooseLanguage(language[1])
+    if broadcast := _BROADCAST.fullmatch(data):
+        return ConfirmBroadcast(int(broadcast[1]))
     if quiz := _QUIZ_STEP.fullmatch(data):
         return QuizStep(quiz["programme"], quiz["version"], tuple(int(a) for a in quiz["answers"]))
     kind, _, value = data.partition(_SEPARATOR)

@@ -6,7 +6,21 @@ import pytest
 
 from bot.core.quiz import MAX_DEPTH, paths
 from bot.core.quiz_views import choose_programme, show
-from bot.core.views import CancelQuiz, ChooseQuiz, QuizStep, ShowEntry, ShowMenu, ShowProgramme
+from bot.core.views import (
+    CancelQuiz,
+    ChooseLanguage,
+    ChooseQuiz,
+    ConfirmBroadcast,
+    ForgetMe,
+    QuizStep,
+    ShowDeadlines,
+    ShowEntry,
+    ShowMenu,
+    ShowProgramme,
+    ShowSubscriptions,
+    ToggleSubscription,
+    Unsubscribe,
+)
 from bot.tg.callback_data import MAX_BYTES, CallbackDataTooLong, pack, unpack, unpack_with_lang
 from tests.core.test_quiz import load
 
@@ -16,6 +30,16 @@ from tests.core.test_quiz import load
     [
         (ShowMenu(), "m"),
         (ShowMenu(below=True), "M"),
+        (ShowSubscriptions(), "S"),
+        (ShowDeadlines(), "d"),
+        (ShowDeadlines(calendar=True), "D"),
+        (ToggleSubscription("mirai"), "s|mirai"),
+        (Unsubscribe("jet"), "u|jet"),
+        (ChooseLanguage("fr"), "l|fr"),
+        (ChooseLanguage("auto"), "l|auto"),
+        (ForgetMe(), "f"),
+        (ForgetMe(confirmed=True), "F"),
+        (ConfirmBroadcast(42), "b|42"),
         (ShowEntry("mirai.age"), "e|mirai.age"),
         (ShowEntry("jet.belgian_eligibility"), "e|jet.belgian_eligibility"),
         (ShowEntry("bot.privacy"), "e|bot.privacy"),
