@@ -48,6 +48,18 @@ def show(knowledge: KnowledgeBase, step: QuizStep, lang: Lang) -> Reply:
     return question_screen(knowledge, quiz, progress, lang)
 
 
+def finished_status(knowledge: KnowledgeBase, step: QuizStep) -> str | None:
+    """The verdict status if this state ends the quiz (for the anonymous count in /stats), else None."""
+    quiz = knowledge.quiz(step.programme_id)
+    if quiz is None or quiz.version != step.version:
+        return None
+    try:
+        progress = replay(quiz, step.answers)
+    except QuizError:
+        return None
+    return verdict(progress).status if progress.finished else None
+
+
 def question_screen(knowledge: KnowledgeBase, quiz: Quiz, progress: Progress, lang: Lang) -> Reply:
     question = progress.current
     assert question is not None

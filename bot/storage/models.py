@@ -163,3 +163,15 @@ class Broadcast(Base):
     created_by: Mapped[int] = mapped_column(BigInteger)  # the admin's Telegram user id, for the record
     created_at: Mapped[datetime] = mapped_column(default=utc_now)
     confirmed_at: Mapped[datetime | None] = mapped_column(default=None)
+
+
+class QuizLog(Base):
+    """A verdict shown at the end of an eligibility quiz: the programme and its status, nothing else."""
+
+    __tablename__ = "quiz_log"
+    __table_args__ = (Index(None, "finished_at"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    finished_at: Mapped[datetime] = mapped_column(default=utc_now)
+    programme_id: Mapped[str] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(16))

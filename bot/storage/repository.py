@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable, Collection, Iterable, Mapping
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Final, Literal, TypeAlias, cast
 
@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.core.languages import Lang, is_lang
 from bot.storage.database import WRITE, Database, StorageError
-from bot.storage.models import Broadcast, Delivery, QuestionLog, Subscription, User, utc_now
+from bot.storage.models import Broadcast, Delivery, QuestionLog, QuizLog, Subscription, User, utc_now
 
 DeliveryState: TypeAlias = Literal["pending", "claimed", "sent", "failed"]
 Outcome: TypeAlias = Literal["answered", "suggested", "fallback", "redirect"]
@@ -91,6 +91,7 @@ class Stats:
     deliveries: Mapping[DeliveryState, int]
     questions_last_7_days: Mapping[Outcome, int]
     questions_last_30_days: Mapping[Outcome, int]
+    quiz_verdicts_last_30_days: Mapping[str, int] = field(default_factory=dict)  # "mirai: eligible" -> count
 
 
 def _lang(value: str | None) -> Lang | None:
@@ -463,6 +464,13 @@ class Storage:
             per_state = await _counts(connection, deliveries)
             last_7 = await _counts(connection, questions(7))
             last_30 = await _counts(connection, questions(30))
+            verdicts = (
+                await connection.execute(
+                    select(QuizLog.programme_id, QuizLog.status, func.count())
+                    .where(QuizLog.finished_at >= now - timedelta(days=30))
+                    .group_by(QuizLog.programme_id, QuizLog.status)
+                )
+            ).all()
         return Stats(
             users=total,
             active_users=active,
@@ -470,7 +478,14 @@ class Storage:
             deliveries={state: per_state.get(state, 0) for state in STATES},
             questions_last_7_days=_per_outcome(last_7),
             questions_last_30_days=_per_outcome(last_30),
+            quiz_verdicts_last_30_days={f"{programme}: {status}": n for programme, status, n in verdicts},
         )
+
+    async def record_quiz_verdict(self, programme_id: str, status: str) -> None:
+        """Count a finished quiz for /stats: the programme and the verdict, never the answers or who."""
+        statement = insert(QuizLog).values(programme_id=programme_id, status=status, finished_at=self._clock())
+        async with self._transaction("count a quiz verdict") as connection:
+            await connection.execute(statement)
 
 
 def _active_subscribers(programme_id: str) -> Select[int]:

@@ -47,7 +47,8 @@ class AdminHandlers:
             lines.append(f"Questions, last {label}: {total}" + (f" ({shares})" if total else ""))
         deliveries = ", ".join(f"{state} {n}" for state, n in sorted(stats.deliveries.items())) or "none"
         lines.append(f"Alerts and announcements delivered: {deliveries}")
-        lines.append("Quiz runs are not counted: quiz answers are never stored.")
+        verdicts = ", ".join(f"{key} {n}" for key, n in sorted(stats.quiz_verdicts_last_30_days.items())) or "none"
+        lines.append(f"Quiz verdicts, last 30 days: {html.escape(verdicts)}")
         await message.reply_text("\n".join(lines))
 
     async def unanswered(self, message: Message) -> None:

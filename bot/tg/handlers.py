@@ -13,11 +13,12 @@ from telegram.ext import ContextTypes
 from bot.core import conversation, quiz_views
 from bot.core.anonymise import anonymise
 from bot.core.engine import Engine
+from bot.core.knowledge import KnowledgeBase
 from bot.core.languages import Lang, lang_from_code, resolve_lang
 from bot.core.matching import Answer, MatchResult, answer_language
 from bot.core.normalize import words
 from bot.core.question_log import question_outcome
-from bot.core.views import QUIZ_ACTIONS, ConfirmBroadcast, ShowEntry, ShowMenu
+from bot.core.views import QUIZ_ACTIONS, ConfirmBroadcast, QuizStep, ShowEntry, ShowMenu
 from bot.storage import Storage, StorageError
 from bot.tg.account_handlers import ACCOUNT_ACTIONS, AccountHandlers
 from bot.tg.admin_handlers import AdminHandlers
@@ -184,6 +185,14 @@ class Handlers:
         await send(message, conversation.reply_to_question(snapshot.knowledge, result, lang), lang)
         await self._log_question(text, result, lang)
 
+    async def _count_verdict(self, knowledge: KnowledgeBase, step: QuizStep) -> None:
+        status = quiz_views.finished_status(knowledge, step)
+        if status is not None and self.storage is not None:
+            try:
+                await self.storage.record_quiz_verdict(step.programme_id, status)
+            except StorageError:
+                log.warning("could not count a quiz verdict", exc_info=True)
+
     async def _log_question(self, text: str, result: MatchResult, lang: Lang) -> None:
         """Keep the question for staff, anonymised and unlinked to the user (small talk is not kept)."""
         outcome = question_outcome(result)
@@ -224,6 +233,8 @@ class Handlers:
         if action is None:
             log.info("stale or malformed button: %r", (query.data or "")[:64])
         reply = conversation.respond_to(knowledge, action, lang)
+        if isinstance(action, QuizStep) and self.storage is not None:
+            await self._count_verdict(knowledge, action)
         if not isinstance(query.message, Message):
             return
         # An answer stays in the chat; a menu (or a dead button's message) is replaced in place.

@@ -23,7 +23,7 @@ HEAD = ScriptDirectory.from_config(alembic_config()).get_current_head()
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 STALE = timedelta(minutes=5)
-TABLES = {"users", "subscriptions", "deliveries", "question_log", "broadcasts"}
+TABLES = {"users", "subscriptions", "deliveries", "question_log", "broadcasts", "quiz_log"}
 
 
 async def rows_with_chat_id(database: Database, chat_id: int) -> dict[str, int]:
@@ -377,3 +377,17 @@ def test_alembic_by_hand(tmp_path: Path):
         )
         assert result.returncode == 0, result.stderr
     assert f"{HEAD} (head)" in result.stdout
+
+
+async def test_quiz_verdicts_are_counted_without_answers(tmp_path: Path) -> None:
+    """A finished quiz adds one count per programme and status to /stats, and nothing else is kept."""
+    async with Database(None, data_dir=tmp_path) as database:
+        await database.upgrade()
+        storage = Storage(database)
+        await storage.record_quiz_verdict("mirai", "eligible")
+        await storage.record_quiz_verdict("mirai", "eligible")
+        await storage.record_quiz_verdict("jet", "not_eligible")
+
+        stats = await storage.stats()
+
+    assert stats.quiz_verdicts_last_30_days == {"mirai: eligible": 2, "jet: not_eligible": 1}
