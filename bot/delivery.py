@@ -82,6 +82,7 @@ class AlertDispatcher:
         self.stale_after = stale_after
         self.max_attempts = max_attempts
         self._lock = asyncio.Lock()
+        self._stopping = asyncio.Event()
         self._broadcasts: dict[str, BroadcastRecord | None] = {}  # announcements never change once sent
 
     def windows(self) -> list[Window]:
@@ -119,6 +120,11 @@ class AlertDispatcher:
             )
         return self._broadcasts[key]
 
+    def stop(self) -> None:
+        """Stop sending soon: messages in flight finish, the rest is handed back for the next start.
+        Called before the Application stops, so that a long broadcast does not hold up a shutdown."""
+        self._stopping.set()
+
     async def shutdown(self) -> None:
         """Hand back this worker's claims, so that another process need not wait for them to go stale."""
         released = await self.storage.release_claims(self.worker_id)
@@ -134,12 +140,17 @@ class AlertDispatcher:
 
         async def one(claim: Claim) -> None:
             async with semaphore:
+                if self._stopping.is_set():  # shutting down: hand the claim back rather than start a send
+                    await self.storage.release(claim.id, self.worker_id, "stopped before sending")
+                    return
                 outcome = await self._deliver_one(sender, claim, planned)
             totals[outcome] += 1
             if outcome is SendOutcome.RETRY:
                 held.append(claim)
 
-        while claims := await self.storage.claim(self.worker_id, self.batch_size, self.stale_after):
+        while not self._stopping.is_set() and (
+            claims := await self.storage.claim(self.worker_id, self.batch_size, self.stale_after)
+        ):
             async with asyncio.TaskGroup() as group:
                 for claim in claims:
                     group.create_task(one(claim))

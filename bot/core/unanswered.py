@@ -41,7 +41,7 @@ def group_questions(questions: Iterable[tuple[str, str]], matcher: Matcher, limi
         home.langs.add(lang)
     groups.sort(key=lambda g: g.count, reverse=True)
     for group in groups[:limit]:
-        ranked = matcher.scores(group.example)
-        if ranked:
-            group.nearest, group.nearest_score = ranked[0].entry.id, ranked[0].score
+        nearest = next((s for s in matcher.scores(group.example) if s.entry.is_answer), None)
+        if nearest is not None:  # where an answer could go: a knowledge entry, not a redirect or small talk
+            group.nearest, group.nearest_score = nearest.entry.id, nearest.score
     return groups[:limit]

@@ -81,8 +81,8 @@ class AdminHandlers:
         recipients = len(await self.storage.subscribers(programme))
         log.info("admin %s drafted broadcast %d to %s (%d recipients)", user.id, draft.id, programme, recipients)
         preview = Reply(
-            f"Preview of the announcement to the {recipients} subscribers of {programme}:\n\n{draft.text}",
-            ((Button(f"Send to {recipients} subscribers", ConfirmBroadcast(draft.id)),),),
+            f"Preview of the announcement to {_subscribers(recipients)} of {programme}:\n\n{draft.text}",
+            ((Button(f"Send to {_subscribers(recipients)}", ConfirmBroadcast(draft.id)),),),
         )
         await send_reply(message, preview)
 
@@ -99,7 +99,11 @@ class AdminHandlers:
                 "admin %s confirmed broadcast %d: %d queued", user.id if user else "?", action.broadcast_id, queued
             )
             self.wake_up()
-            await message.reply_text(f"Sending to {queued} subscribers now, within Telegram's limits.")
+            await message.reply_text(f"Sending to {_subscribers(queued)} now, within Telegram's limits.")
+
+
+def _subscribers(count: int) -> str:
+    return "1 subscriber" if count == 1 else f"{count} subscribers"
 
 
 def _share(part: int, total: int) -> str:

@@ -63,8 +63,13 @@ class Handlers:
 
     async def language(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """/language: choose the bot's language, or follow each message."""
-        if update.effective_message is not None and self.account is not None:
-            await self.account.language(update.effective_message, await self._lang(update))
+        message = update.effective_message
+        if message is None or self.account is None:
+            return
+        if message.chat.type != ChatType.PRIVATE:  # a group's choice or erasure would not be the student's
+            await send(message, conversation.private_chat_only(await self._lang(update)))
+            return
+        await self.account.language(message, await self._lang(update))
 
     async def privacy(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """/privacy: what the bot keeps, why and for how long."""
@@ -73,8 +78,13 @@ class Handlers:
 
     async def forget(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """/forget: erase everything linked to this user, after a confirmation."""
-        if update.effective_message is not None and self.account is not None:
-            await self.account.forget(update.effective_message, await self._lang(update))
+        message = update.effective_message
+        if message is None or self.account is None:
+            return
+        if message.chat.type != ChatType.PRIVATE:  # a group's choice or erasure would not be the student's
+            await send(message, conversation.private_chat_only(await self._lang(update)))
+            return
+        await self.account.forget(message, await self._lang(update))
 
     async def stats(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """/stats, for staff."""
@@ -180,7 +190,7 @@ class Handlers:
             await send(message, conversation.no_words(chosen or telegram_lang))
             return
         snapshot = self.engine.snapshot
-        result = snapshot.matcher.match(text)
+        result = snapshot.matcher.match(anonymise(text, placeholders=False))
         lang = answer_language(result, chosen=chosen, telegram=telegram_lang)
         await send(message, conversation.reply_to_question(snapshot.knowledge, result, lang), lang)
         await self._log_question(text, result, lang)

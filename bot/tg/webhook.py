@@ -179,6 +179,7 @@ async def running(application: App, settings: Settings, services: Services) -> A
                 await server.stop()
             if application.updater is not None and application.updater.running:
                 await application.updater.stop()
+            services.dispatcher.stop()  # a broadcast in progress hands back what it has not started
             await application.stop()
             if application.post_stop is not None:
                 await application.post_stop(application)
