@@ -8,8 +8,9 @@ runs the real python-telegram-bot ``Application`` against it over HTTP, long pol
 
 * **trivial**: a ``MessageHandler`` that answers every text with ``reply_text("ok")``: what PTB, HTTP and
   the fake server cost on their own;
-* **full**: the bot's own handlers (``bot.app.register_handlers`` with ``Handlers(engine)`` on the shipped
-  knowledge base): clean the text, match it, choose the language, render HTML and the keyboard, send.
+* **full**: the bot's own handlers (``bot.app.register_handlers`` with the shipped knowledge base and a
+  SQLite database): read the user's language choice, clean the text, match it, render HTML and the
+  keyboard, send, and log the question anonymised.
 
 Both are built with the same ``ApplicationBuilder`` settings as ``bot.app.build_application`` (HTML
 defaults, no link previews, concurrent updates) except the ``AIORateLimiter``: it holds sending to
@@ -30,6 +31,7 @@ import asyncio
 import os
 import resource
 import sys
+import tempfile
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -59,6 +61,8 @@ from telegram.ext import (  # noqa: E402
 from bot.app import build_application, register_handlers  # noqa: E402
 from bot.config import Settings  # noqa: E402
 from bot.core.engine import Engine  # noqa: E402
+from bot.storage import Database, Storage  # noqa: E402
+from bot.tg.account_handlers import AccountHandlers  # noqa: E402
 from bot.tg.handlers import Handlers  # noqa: E402
 from tests.fake_bot_api import FakeBotApi  # noqa: E402
 
@@ -118,9 +122,12 @@ def trivial_app(api: FakeBotApi, concurrency: int | bool) -> App:
     return application
 
 
-def full_app(api: FakeBotApi, engine: Engine, concurrency: int | bool) -> App:
+def full_app(api: FakeBotApi, engine: Engine, storage: Storage, concurrency: int | bool) -> App:
+    """The production handlers with their database work: the language choice is read and every
+    question is logged (SQLite in a temporary folder, as by default)."""
     application = builder(api, concurrency).build()
-    register_handlers(application, Handlers(engine))
+    account = AccountHandlers(storage, retention_days=90)
+    register_handlers(application, Handlers(engine, account=account, storage=storage))
     return application
 
 
@@ -227,13 +234,19 @@ async def main_async(args: argparse.Namespace) -> int:
     print(f"peak RSS after loading: {peak_rss_mib():.0f} MiB")
     trivial: list[Run] = []
     full: list[Run] = []
+    data = tempfile.TemporaryDirectory(prefix="bench-throughput-")
+    database = Database(None, data_dir=Path(data.name))
+    await database.upgrade()
+    storage = Storage(database)
     async with FakeBotApi() as api:
         for _ in range(args.rounds):
             trivial.append(
                 await measure(api, lambda a: trivial_app(a, concurrency), questions, args.updates, args.users)
             )
             full.append(
-                await measure(api, lambda a: full_app(a, engine, concurrency), questions, args.updates, args.users)
+                await measure(
+                    api, lambda a: full_app(a, engine, storage, concurrency), questions, args.updates, args.users
+                )
             )
         print(describe("trivial", trivial))
         print(describe("full", full))
@@ -243,6 +256,8 @@ async def main_async(args: argparse.Namespace) -> int:
             count = min(args.updates, 300)
             shipped = await measure(api, lambda a: shipped_app(a, engine), questions, count, args.users)
             print(describe("shipped", [shipped]) + f"  <- build_application with AIORateLimiter, {count} updates")
+    await database.close()
+    data.cleanup()
     print(f"peak RSS: {peak_rss_mib():.0f} MiB")
     failures = sum(run.failed for run in trivial + full)
     return 1 if failures else 0
