@@ -35,7 +35,7 @@ from bot.core.errors import KnowledgeError
 from bot.core.i18n import N_, t
 from bot.core.languages import LANGUAGES, Lang
 from bot.delivery import AlertDispatcher
-from bot.logs import setup_logging
+from bot.logs import in_context, setup_logging
 from bot.storage import Database, Storage
 from bot.tg.account_handlers import AccountHandlers
 from bot.tg.admin_handlers import AdminHandlers
@@ -122,27 +122,28 @@ def build_application(settings: Settings, engine: Engine, services: Services | N
 
 def register_handlers(application: Application, handlers: Handlers) -> None:  # type: ignore[type-arg]
     new_messages = filters.UpdateType.MESSAGE  # edits and channel posts are not questions
-    application.add_handler(CommandHandler("start", handlers.start, filters=new_messages))
-    application.add_handler(CommandHandler("help", handlers.help, filters=new_messages))
-    application.add_handler(CommandHandler("eligible", handlers.eligible, filters=new_messages))
-    application.add_handler(CommandHandler("cancel", handlers.cancel, filters=new_messages))
-    application.add_handler(CommandHandler("subscribe", handlers.subscribe, filters=new_messages))
-    application.add_handler(CommandHandler("unsubscribe", handlers.unsubscribe, filters=new_messages))
-    application.add_handler(CommandHandler("deadlines", handlers.deadlines, filters=new_messages))
-    application.add_handler(CommandHandler("reload", handlers.reload, filters=new_messages))
-    for name, callback in (
+    commands = (
+        ("start", handlers.start),
+        ("help", handlers.help),
+        ("eligible", handlers.eligible),
+        ("cancel", handlers.cancel),
+        ("subscribe", handlers.subscribe),
+        ("unsubscribe", handlers.unsubscribe),
+        ("deadlines", handlers.deadlines),
+        ("reload", handlers.reload),
         ("language", handlers.language),
         ("privacy", handlers.privacy),
         ("forget", handlers.forget),
         ("stats", handlers.stats),
         ("unanswered", handlers.unanswered),
         ("broadcast", handlers.broadcast),
-    ):
-        application.add_handler(CommandHandler(name, callback, filters=new_messages))
-    application.add_handler(CallbackQueryHandler(handlers.button))
-    application.add_handler(MessageHandler(new_messages & filters.COMMAND, handlers.unknown_command))
-    application.add_handler(MessageHandler(new_messages & filters.TEXT, handlers.question))
-    application.add_handler(MessageHandler(new_messages & ~filters.TEXT, handlers.not_text))
+    )
+    for name, callback in commands:
+        application.add_handler(CommandHandler(name, in_context(callback), filters=new_messages))
+    application.add_handler(CallbackQueryHandler(in_context(handlers.button)))
+    application.add_handler(MessageHandler(new_messages & filters.COMMAND, in_context(handlers.unknown_command)))
+    application.add_handler(MessageHandler(new_messages & filters.TEXT, in_context(handlers.question)))
+    application.add_handler(MessageHandler(new_messages & ~filters.TEXT, in_context(handlers.not_text)))
     application.add_error_handler(handlers.error)
 
 

@@ -2,13 +2,49 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import re
+from collections.abc import Callable, Coroutine
+from contextvars import ContextVar
 from datetime import UTC, datetime
-from typing import Final
+from typing import Any, Final, ParamSpec
 
 _TOKEN: Final = re.compile(r"\d{5,}:[A-Za-z0-9_-]{20,}")
+
+
+# What the bot is handling, for every log line written meanwhile. python-telegram-bot handles each update in
+# its own task, so a context variable set when a handler starts stays with that update.
+UPDATE_ID: ContextVar[int | None] = ContextVar("update_id", default=None)
+HANDLER: ContextVar[str | None] = ContextVar("handler", default=None)
+_P = ParamSpec("_P")
+
+
+def in_context(callback: Callable[_P, Coroutine[Any, Any, None]]) -> Callable[_P, Coroutine[Any, Any, None]]:
+    """Wrap a python-telegram-bot callback so that log lines written while it runs name the update and it."""
+
+    @functools.wraps(callback)
+    async def wrapper(*args: _P.args, **kwargs: _P.kwargs) -> None:
+        update = args[0] if args else None
+        update_token = UPDATE_ID.set(getattr(update, "update_id", None))
+        handler_token = HANDLER.set(getattr(callback, "__name__", "handler"))
+        try:
+            await callback(*args, **kwargs)
+        finally:
+            HANDLER.reset(handler_token)
+            UPDATE_ID.reset(update_token)
+
+    return wrapper
+
+
+class UpdateContext(logging.Filter):
+    """Add ``update_id`` and ``handler`` to every record (``-`` outside a handler)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.update_id = UPDATE_ID.get() or "-"
+        record.handler = HANDLER.get() or "-"
+        return True
 
 
 class RedactTokens(logging.Filter):
@@ -30,6 +66,11 @@ class JsonFormatter(logging.Formatter):
             "logger": record.name,
             "message": record.getMessage(),
         }
+        extra: dict[str, Any] = {
+            "update_id": getattr(record, "update_id", "-"),
+            "handler": getattr(record, "handler", "-"),
+        }
+        payload.update({key: value for key, value in extra.items() if value != "-"})
         if record.exc_info:
             payload["exception"] = self.formatException(record.exc_info)
         return json.dumps(payload, ensure_ascii=False)
@@ -38,10 +79,12 @@ class JsonFormatter(logging.Formatter):
 def setup_logging(level: str = "INFO", fmt: str = "text") -> None:
     handler = logging.StreamHandler()
     handler.addFilter(RedactTokens())
+    handler.addFilter(UpdateContext())
     if fmt == "json":
         handler.setFormatter(JsonFormatter())
     else:
-        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+        line = "%(asctime)s %(levelname)s %(name)s [update %(update_id)s, %(handler)s]: %(message)s"
+        handler.setFormatter(logging.Formatter(line))
     logging.basicConfig(level=level.upper(), handlers=[handler], force=True)
     # httpx logs every request URL at INFO, and Bot API URLs contain the token.
     logging.getLogger("httpx").setLevel(logging.WARNING)
