@@ -19,7 +19,6 @@ from zoneinfo import ZoneInfo
 from telegram import BotCommand, LinkPreviewOptions
 from telegram.constants import ParseMode
 from telegram.ext import (
-    AIORateLimiter,
     Application,
     ApplicationBuilder,
     CallbackQueryHandler,
@@ -42,6 +41,7 @@ from bot.tg.admin_handlers import AdminHandlers
 from bot.tg.alert_handlers import AlertHandlers
 from bot.tg.handlers import Handlers
 from bot.tg.jobs import schedule_alerts, schedule_housekeeping, wake_dispatcher
+from bot.tg.rate_limit import PacedRateLimiter
 
 log = logging.getLogger(__name__)
 
@@ -100,7 +100,7 @@ def build_application(settings: Settings, engine: Engine, services: Services | N
                 allow_sending_without_reply=True,
             )
         )
-        .rate_limiter(AIORateLimiter(max_retries=3))
+        .rate_limiter(PacedRateLimiter(max_retries=3))
         .concurrent_updates(True)
         .post_init(partial(_post_init, services=services))
         .post_shutdown(partial(_post_shutdown, services=services))

@@ -18,7 +18,7 @@ _GONE = ("chat not found", "user is deactivated", "bot was kicked", "peer_id_inv
 
 
 class TelegramSender:
-    """Sends through the Application's bot, so its AIORateLimiter keeps within Telegram's limits and
+    """Sends through the Application's bot, so its rate limiter keeps within Telegram's limits and
     waits out 429s as Telegram asks, before a RetryAfter ever reaches here."""
 
     def __init__(self, bot: Bot) -> None:

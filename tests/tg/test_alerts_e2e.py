@@ -602,10 +602,11 @@ async def test_a_user_who_unblocks_the_bot_and_sees_subscribed_gets_the_next_ale
 
 
 async def test_429_retry_after_is_honoured_and_the_alert_arrives_once(
-    fake_api: FakeBotApi, knowledge: Path, far_window: Win
+    fake_api: FakeBotApi, knowledge: Path, far_window: Win, bot_logs: list[str]
 ) -> None:
-    """A 429 with retry_after is waited out by python-telegram-bot's rate limiter and retried: the alert arrives
-    once, no sooner than Telegram asked."""
+    """A 429 with retry_after is waited out by the bot's rate limiter and retried: the alert arrives once, no
+    sooner than Telegram asked (and the pause is logged as a warning)."""
+    bot_logs.append("Telegram asks to wait")
     async with serve(fake_api, write_knowledge(knowledge, far_window), alert_jobs=False) as app:
         services = services_of(app)
         await add_subscribers(services.storage, [5001, 5002])

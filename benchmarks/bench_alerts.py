@@ -1,0 +1,547 @@
+"""Alert broadcast: one alert to N subscribers through the fake Bot API server enforcing a global rate.
+
+    .venv/bin/python benchmarks/bench_alerts.py [--subscribers 10000] [--rate 30] [--per-chat-rate 1]
+        [--database URL] [--max-runs 5] [--tick 0] [--tracemalloc] [--verbose]
+        [--limiter MAX_RATE/PERIOD] [--concurrency N] [--batch-size N] [--stray-429 N]
+
+Builds what the bot runs in production, in one process with the fake Telegram Bot API server of
+``tests/fake_bot_api.py`` on 127.0.0.1:
+
+* a copy of ``knowledge/`` in a temporary directory whose ``mirai.yaml`` gets one application window
+  (opened yesterday, closing in 10 days, Europe/Brussels), so that exactly one alert is due: its opening;
+* the storage and the ``AlertDispatcher`` of ``bot.app.build_services`` (a temporary SQLite file, or
+  ``--database``: a PostgreSQL URL gets a schema of its own, dropped at the end), migrated as at start-up;
+  N chat ids subscribed to the programme through ``Storage`` (before the window opened; a quarter each with
+  no language, English, French and Dutch);
+* the Application of ``bot.app.build_application``, ``PacedRateLimiter(max_retries=3)`` included, initialised
+  but not started (its JobQueue would run the dispatcher on its own), and a ``TelegramSender`` over its bot.
+
+The fake server answers 429 (``retry_after``) past ``--rate`` messages in any one second overall (a
+sliding window) and past ``--per-chat-rate`` per chat (0: no per-chat limit). ``AlertDispatcher.run()`` is
+then called as the bot's alert job calls it, again until no delivery is left pending (at most
+``--max-runs`` runs, ``--tick`` seconds apart; the bot's own tick is ``ALERT_CHECK_SECONDS``, 60 s), and the
+benchmark reports:
+
+* the achieved rate, (messages - 1) / (last - first successful sendMessage), as a fraction of ``--rate``
+  (goal: at least 0.95), the best span the server's rule allows for that many messages, and the spacing
+  of accepted messages (bursts show as a tiny median gap, 429 pauses as gaps over 250 ms);
+* lost (subscribers who did not get the whole alert) and duplicated messages (goal: 0 and 0), checked on
+  the server's side, and the outbox's own counts;
+* the 429s the server answered and what the limiter and the sender logged about them;
+* peak memory: the process's peak RSS (bot, server and its record of every call, database driver
+  together) and, with ``--tracemalloc``, tracemalloc's peak of Python allocations during the broadcast
+  (off by default: it about doubles the CPU time and adds to the RSS it would be compared with).
+
+Experiments, all off by default (as shipped): ``--limiter`` replaces the bot's PacedRateLimiter by PTB's AIORateLimiter
+another ``overall_max_rate/overall_time_period`` (e.g. ``1/0.03334``: one message every 1/30 s, no burst),
+``--concurrency`` and ``--batch-size`` change the dispatcher's, and ``--stray-429 N`` makes the server answer
+429 to N sendMessage calls spread over the broadcast although under the limit, to see whether sending
+recovers at once.
+
+Progress is printed every 10 s. The exit status is 0 when all three goals are met, 1 otherwise.
+10,000 subscribers at 30 messages per second take about 5.5 minutes at best; ``--subscribers 1000`` is a
+quick run (about 35 s).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import collections
+import itertools
+import logging
+import math
+import os
+import resource
+import shutil
+import sys
+import tempfile
+import time
+import tracemalloc
+import uuid
+from collections.abc import Sequence
+from contextlib import AsyncExitStack
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from http import HTTPStatus
+from pathlib import Path
+from typing import Any
+from unittest import mock
+from zoneinfo import ZoneInfo
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:  # the fake server lives in tests/, which is not installed
+    sys.path.insert(0, str(ROOT))
+# python-telegram-bot 22 warns on every RetryAfter unless told to use timedelta (this run meets many).
+os.environ.setdefault("PTB_TIMEDELTA", "1")
+
+from pydantic import SecretStr  # noqa: E402
+from sqlalchemy import text  # noqa: E402
+from sqlalchemy.ext.asyncio import create_async_engine  # noqa: E402
+from telegram.ext import AIORateLimiter, Application  # noqa: E402
+
+import bot.app  # noqa: E402
+from bot.app import Services, build_application, build_services  # noqa: E402
+from bot.config import Settings  # noqa: E402
+from bot.core.alert_views import alert_message  # noqa: E402
+from bot.core.alerts import due  # noqa: E402
+from bot.core.engine import Engine  # noqa: E402
+from bot.core.languages import Lang, resolve_lang  # noqa: E402
+from bot.delivery import RunReport  # noqa: E402
+from bot.storage import Database, Storage  # noqa: E402
+from bot.storage.database import parse_url  # noqa: E402
+from bot.tg.render import html_chunks  # noqa: E402
+from bot.tg.sender import TelegramSender  # noqa: E402
+from tests.fake_bot_api import Call, FakeBotApi  # noqa: E402
+
+KNOWLEDGE_DIR = ROOT / "knowledge"
+PROGRAMME = "mirai"
+WINDOW_ID = "bench-window"
+FIRST_CHAT_ID = 100_000_001
+LANGUAGES: tuple[Lang | None, ...] = (None, "en", "fr", "nl")
+PROGRESS_EVERY = 10.0  # seconds
+SETUP_CONCURRENCY = 8  # subscriptions written at once (SQLite serialises them anyway)
+RATE_GOAL = 0.95
+STRAY = "Too Many Requests: retry after 1 (injected by --stray-429)"
+STALL = 0.25  # seconds without an accepted message that count as a stall
+
+App = Application[Any, Any, Any, Any, Any, Any]
+
+
+# ------------------------------------------------------------------------------------------------ set-up
+
+
+def knowledge_with_window(directory: Path, zone: ZoneInfo) -> Path:
+    """Copy the shipped knowledge base into ``directory`` and give MIRAI one open window."""
+    target = directory / "knowledge"
+    shutil.copytree(KNOWLEDGE_DIR, target)
+    today = datetime.now(zone).date()
+    window = (
+        "\n# Added by benchmarks/bench_alerts.py: one window, open now.\n"
+        "windows:\n"
+        f"  - id: {WINDOW_ID}\n"
+        f"    opens: {(today - timedelta(days=1)).isoformat()}\n"
+        f"    closes: {(today + timedelta(days=10)).isoformat()}\n"
+        "    title: {en: Benchmark round, fr: Session de test, nl: Testronde}\n"
+    )
+    path = target / f"{PROGRAMME}.yaml"
+    source = path.read_text(encoding="utf-8")
+    if "\nwindows:" in source:
+        raise SystemExit(f"{path.relative_to(directory)} already has windows: the benchmark expects none")
+    path.write_text(source.rstrip("\n") + "\n" + window, encoding="utf-8")
+    return target
+
+
+def lang_of(chat_id: int) -> Lang | None:
+    return LANGUAGES[(chat_id - FIRST_CHAT_ID) % len(LANGUAGES)]
+
+
+async def subscribe_all(storage: Storage, count: int) -> None:
+    """Subscribe ``count`` chats, a quarter each with no language, English, French and Dutch."""
+    semaphore = asyncio.Semaphore(SETUP_CONCURRENCY)
+
+    async def one(chat_id: int) -> None:
+        async with semaphore:
+            language = lang_of(chat_id)
+            if language is not None:
+                await storage.set_language(chat_id, language)
+            await storage.subscribe(chat_id, PROGRAMME)
+
+    async with asyncio.TaskGroup() as group:
+        for chat_id in range(FIRST_CHAT_ID, FIRST_CHAT_ID + count):
+            group.create_task(one(chat_id))
+
+
+async def postgresql_schema(url: str, stack: AsyncExitStack) -> str:
+    """A fresh schema on the server of ``url``, dropped when ``stack`` closes."""
+    schema = f"bench_alerts_{uuid.uuid4().hex[:12]}"
+    admin = create_async_engine(parse_url(url))
+    stack.push_async_callback(admin.dispose)
+    async with admin.begin() as connection:
+        await connection.execute(text(f"CREATE SCHEMA {schema}"))
+
+    async def drop() -> None:
+        async with admin.begin() as connection:
+            await connection.execute(text(f"DROP SCHEMA {schema} CASCADE"))
+
+    stack.push_async_callback(drop)
+    return schema
+
+
+def services_for(settings: Settings, engine: Engine, schema: str | None) -> Services:
+    """``build_services`` as the bot calls it; on PostgreSQL, pointed at the benchmark's own schema."""
+    services = build_services(settings, engine)
+    if schema is not None:
+        services.database = Database(settings.database_url, schema=schema)
+        services.storage = Storage(services.database)
+        services.dispatcher.storage = services.storage
+    return services
+
+
+def build_with_limiter(
+    settings: Settings, engine: Engine, services: Services, limiter: tuple[float, float] | None
+) -> App:
+    """``build_application`` as shipped, or with python-telegram-bot's ``AIORateLimiter`` at another overall
+    rate instead of the bot's ``PacedRateLimiter`` (an experiment, to compare the two)."""
+    if limiter is None:
+        return build_application(settings, engine, services)
+    max_rate, period = limiter
+
+    def limiter_factory(**kwargs: Any) -> AIORateLimiter:
+        return AIORateLimiter(overall_max_rate=max_rate, overall_time_period=period, **kwargs)
+
+    with mock.patch.object(bot.app, "PacedRateLimiter", limiter_factory):
+        return build_application(settings, engine, services)
+
+
+def parse_limiter(value: str) -> tuple[float, float]:
+    """``MAX_RATE/PERIOD``, e.g. ``30/1`` (as shipped) or ``1/0.0345`` (one message every 34.5 ms)."""
+    try:
+        max_rate, period = (float(part) for part in value.split("/"))
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"expected MAX_RATE/PERIOD, e.g. 1/0.0345, got {value!r}") from exc
+    if max_rate <= 0 or period <= 0:
+        raise argparse.ArgumentTypeError("MAX_RATE and PERIOD must be positive")
+    return max_rate, period
+
+
+# ------------------------------------------------------------------------------------------- measuring
+
+
+class LogCounter(logging.Handler):
+    """Counts log records by (logger, level, message template); prints them too with ``--verbose``."""
+
+    def __init__(self, verbose: bool) -> None:
+        super().__init__(logging.INFO)
+        self.verbose = verbose
+        self.counts: collections.Counter[tuple[str, str, str]] = collections.Counter()
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.counts[(record.name, record.levelname, str(record.msg))] += 1
+        if self.verbose:
+            print(f"    log {record.levelname} {record.name}: {record.getMessage()}", flush=True)
+
+
+def setup_logging(verbose: bool) -> LogCounter:
+    counter = LogCounter(verbose)
+    root = logging.getLogger()
+    root.handlers[:] = [counter]
+    root.setLevel(logging.WARNING)
+    for name in ("telegram.ext.AIORateLimiter", "bot"):  # the limiter's retries and the dispatcher's summaries
+        logging.getLogger(name).setLevel(logging.INFO)
+    return counter
+
+
+def current_rss_mib() -> float:
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return float("nan")
+
+
+def peak_rss_mib() -> float:
+    """Peak resident set size of this process so far (ru_maxrss is KiB on Linux, bytes on macOS)."""
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return peak / (1024 * 1024) if sys.platform == "darwin" else peak / 1024
+
+
+def sends(api: FakeBotApi, start: int) -> list[Call]:
+    return [call for call in api.calls[start:] if call.method == "sendMessage"]
+
+
+@dataclass(slots=True)
+class Progress:
+    """Prints every PROGRESS_EVERY seconds what the server has accepted and refused so far."""
+
+    api: FakeBotApi
+    start: int
+    began: float
+
+    async def run(self) -> None:
+        previous_ok, previous_at = 0, self.began
+        while True:
+            await asyncio.sleep(PROGRESS_EVERY)
+            calls = sends(self.api, self.start)
+            ok = sum(1 for call in calls if call.ok)
+            refused = sum(1 for call in calls if call.status == HTTPStatus.TOO_MANY_REQUESTS)
+            now = time.perf_counter()
+            recent = (ok - previous_ok) / (now - previous_at)
+            line = (
+                f"  {now - self.began:6.0f} s: {ok:6d} sent, {refused:5d} answered 429, "
+                f"{recent:5.1f} msg/s over the last {now - previous_at:.0f} s, RSS {current_rss_mib():.0f} MiB"
+            )
+            print(line, flush=True)
+            previous_ok, previous_at = ok, now
+
+
+@dataclass(frozen=True, slots=True)
+class RunRecord:
+    report: RunReport
+    seconds: float
+    left: int
+    """Deliveries still pending or claimed after this run."""
+
+
+async def stray_429s(api: FakeBotApi, count: int, seconds: float) -> None:
+    """Make ``count`` sendMessage calls spread over ``seconds`` fail with 429, as Telegram sometimes does below
+    its limits (or another process sharing the token causes): does the sending recover at once?"""
+    for _ in range(count):
+        await asyncio.sleep(seconds / (count + 1))
+        api.fail("sendMessage", times=1, status=HTTPStatus.TOO_MANY_REQUESTS, retry_after=1, description=STRAY)
+
+
+def best_span(messages: int, rate: float) -> float:
+    """The shortest first-to-last span the fake server's sliding window allows for ``messages`` messages:
+    bursts of ``round(rate)`` every ``round(rate) / rate`` seconds."""
+    capacity = max(1, round(rate))
+    return (math.ceil(messages / capacity) - 1) * capacity / rate
+
+
+def describe_gaps(gaps: Sequence[float]) -> str:
+    """The spacing of accepted messages: where a rate is lost, in bursts or in stalls."""
+    ordered = sorted(gaps)
+
+    def at(share: float) -> float:
+        return ordered[min(len(ordered) - 1, int(share * len(ordered)))] * 1000
+
+    stalls = [gap for gap in gaps if gap > STALL]
+    return (
+        f"gap between accepted messages median {at(0.5):.1f} ms, p90 {at(0.9):.1f} ms, p99 {at(0.99):.1f} ms, "
+        f"max {ordered[-1] * 1000:.0f} ms; {len(stalls)} gaps over {STALL * 1000:.0f} ms add up to {sum(stalls):.1f} s"
+    )
+
+
+# ------------------------------------------------------------------------------------------------ main
+
+
+async def main_async(args: argparse.Namespace) -> int:
+    counter = setup_logging(args.verbose)
+    zone = ZoneInfo(Settings(_env_file=None).timezone)
+    async with AsyncExitStack() as stack:
+        workdir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="bench-alerts-")))
+        api = await stack.enter_async_context(FakeBotApi())
+        knowledge_dir = knowledge_with_window(workdir, zone)
+        started = time.perf_counter()
+        engine = Engine(knowledge_dir)
+        print(
+            f"knowledge: copied to a temporary directory with one {PROGRAMME} window, loaded in "
+            f"{time.perf_counter() - started:.1f} s"
+        )
+
+        settings = Settings(
+            _env_file=None,
+            telegram_bot_token=SecretStr(api.token),
+            telegram_api_base_url=api.base_url,
+            knowledge_dir=knowledge_dir,
+            data_dir=workdir / "data",
+            database_url=args.database,
+        )
+        schema = None
+        if args.database and parse_url(args.database).get_backend_name() == "postgresql":
+            schema = await postgresql_schema(args.database, stack)
+        services = services_for(settings, engine, schema)
+        stack.push_async_callback(services.database.close)
+        dispatcher, storage = services.dispatcher, services.storage
+        if args.concurrency is not None:
+            dispatcher.concurrency = args.concurrency
+        if args.batch_size is not None:
+            dispatcher.batch_size = args.batch_size
+        shown = services.database.display_url + (f" (schema {schema})" if schema else "")
+        print(f"database: {shown}")
+        await services.database.upgrade()
+
+        alerts = dispatcher.alerts()
+        now = dispatcher.clock()
+        due_now = due(alerts, now)
+        if len(due_now) != 1 or due_now[0].kind != "opens":
+            raise SystemExit(f"expected exactly one due 'opens' alert, got {[a.key for a in due_now]}")
+        alert = due_now[0]
+        print(
+            f"alert: {alert.key} (due {alert.due.isoformat()}); dispatcher: concurrency "
+            f"{dispatcher.concurrency}, batch {dispatcher.batch_size}, max attempts {dispatcher.max_attempts}"
+        )
+
+        # Subscribed a day before the window opened, so that the opening alert is theirs.
+        subscribed_at = alert.due - timedelta(days=1)
+        started = time.perf_counter()
+        await subscribe_all(Storage(services.database, clock=lambda: subscribed_at), args.subscribers)
+        subscribers = await storage.subscribers(PROGRAMME)
+        if len(subscribers) != args.subscribers:
+            raise SystemExit(f"{len(subscribers)} subscribers stored, {args.subscribers} expected")
+        print(f"subscribers: {args.subscribers} subscribed in {time.perf_counter() - started:.1f} s")
+
+        chunks = {
+            lang: len(html_chunks(alert_message(engine.snapshot.knowledge, alert, zone, now, lang)))
+            for lang in {resolve_lang(lang) for lang in LANGUAGES}
+        }
+        expected = {chat_id: chunks[resolve_lang(lang_of(chat_id))] for chat_id in subscribers}
+
+        application = build_with_limiter(settings, engine, services, args.limiter)
+        await stack.enter_async_context(application)  # initialize (getMe) and, at the end, shutdown
+        limiter = application.bot.rate_limiter
+        retries = getattr(limiter, "_max_retries", "?")
+        base = getattr(limiter, "_base_limiter", None)
+        overall = f"overall {base.max_rate:g} per {base.time_period:g} s, " if base is not None else ""
+        changed = " (--limiter: not as shipped)" if args.limiter else ""
+        print(
+            f"application: build_application's, with {type(limiter).__name__}({overall}max_retries={retries}){changed}"
+        )
+        sender = TelegramSender(application.bot)
+
+        api.rate_limit(args.rate, per_chat_per_second=args.per_chat_rate or None)
+        limits = f"{args.rate:g} messages/s overall" + (
+            f", {args.per_chat_rate:g}/s per chat" if args.per_chat_rate else ""
+        )
+        print(
+            f"fake server: 429 past {limits}; sending {sum(expected.values())} messages "
+            f"(at best {best_span(sum(expected.values()), args.rate) / 60:.1f} min)",
+            flush=True,
+        )
+
+        start = len(api.calls)
+        rss_before = current_rss_mib()
+        if args.tracemalloc:
+            tracemalloc.start()
+        began, began_monotonic = time.perf_counter(), time.monotonic()  # Call.at is time.monotonic()
+        progress = Progress(api, start, began)
+        helpers = [asyncio.create_task(progress.run())]
+        if args.stray_429:
+            helpers.append(asyncio.create_task(stray_429s(api, args.stray_429, best_span(len(expected), args.rate))))
+        runs: list[RunRecord] = []
+        timed_out = False
+        try:
+            async with asyncio.timeout(args.timeout):
+                for number in range(1, args.max_runs + 1):
+                    if number > 1 and args.tick:
+                        await asyncio.sleep(args.tick)
+                    run_began = time.perf_counter()
+                    report = await dispatcher.run(sender)
+                    counts = await storage.delivery_counts(alert.key)
+                    left = counts["pending"] + counts["claimed"]
+                    runs.append(RunRecord(report, time.perf_counter() - run_began, left))
+                    print(
+                        f"  run {number}: {report.queued} queued, {report.sent} sent, {report.retried} to retry, "
+                        f"{report.blocked} blocked, {report.failed} failed in {runs[-1].seconds:.1f} s; "
+                        f"{left} left pending",
+                        flush=True,
+                    )
+                    if not left:
+                        break
+        except TimeoutError:
+            timed_out = True
+            print(f"  timed out after {args.timeout:.0f} s", flush=True)
+        finally:
+            for helper in helpers:
+                helper.cancel()
+            await asyncio.gather(*helpers, return_exceptions=True)
+            api.clear_faults()
+        ended = time.perf_counter()
+        traced_peak = tracemalloc.get_traced_memory()[1] / (1024 * 1024) if args.tracemalloc else None
+        if args.tracemalloc:
+            tracemalloc.stop()
+        await dispatcher.shutdown()
+
+        # ---- what the server saw
+        calls = sends(api, start)
+        ok = [call for call in calls if call.ok]
+        received = collections.Counter(call.chat_id for call in ok)
+        statuses = collections.Counter(call.status for call in calls if not call.ok)
+        lost = sum(1 for chat_id, wanted in expected.items() if received.get(chat_id, 0) < wanted)
+        duplicated = sum(max(0, received.get(chat_id, 0) - wanted) for chat_id, wanted in expected.items())
+        strangers = sum(count for chat_id, count in received.items() if chat_id not in expected)
+        counts = await storage.delivery_counts(alert.key)
+
+        print("results")
+        if len(ok) >= 2:
+            span = ok[-1].at - ok[0].at
+            achieved = (len(ok) - 1) / span if span > 0 else float("inf")
+            fraction = achieved / args.rate
+            best = best_span(len(ok), args.rate)
+            print(
+                f"  rate: {achieved:.2f} messages/s over {span:.1f} s from the first to the last message = "
+                f"{fraction:.3f} of the allowed {args.rate:g}/s (goal >= {RATE_GOAL}: "
+                f"{'met' if fraction >= RATE_GOAL else 'NOT met'}); the server's rule allows {best:.1f} s at best"
+            )
+            print(f"  pacing: {describe_gaps([b.at - a.at for a, b in itertools.pairwise(ok)])}")
+        else:
+            fraction = 0.0
+            print(f"  rate: {len(ok)} message(s) sent, no rate to measure")
+        print(
+            f"  broadcast wall time: {ended - began:.1f} s in {len(runs)} run(s) of AlertDispatcher.run() "
+            f"(first message {ok[0].at - began_monotonic:.1f} s after the first run began)"
+            if ok
+            else f"  broadcast wall time: {ended - began:.1f} s"
+        )
+        print(
+            f"  lost: {lost} of {len(expected)} subscribers without the whole alert; duplicated messages: "
+            f"{duplicated}; messages to chats not subscribed: {strangers} (goal 0 and 0: "
+            f"{'met' if not lost and not duplicated and not strangers else 'NOT met'})"
+        )
+        print(f"  outbox: {', '.join(f'{n} {state}' for state, n in counts.items())}")
+        refused = ", ".join(f"{n} x {status}" for status, n in sorted(statuses.items(), key=lambda i: str(i[0])))
+        stray = sum(1 for call in calls if call.description == STRAY)
+        injected = f" ({stray} of the 429s injected by --stray-429)" if args.stray_429 else ""
+        print(f"  server: {len(calls)} sendMessage calls, {len(ok)} accepted, refused: {refused or 'none'}{injected}")
+        if counter.counts:
+            print("  logged:")
+            for (name, level, message), n in counter.counts.most_common():
+                print(f"    {n:6d} x {level} {name}: {message[:110]}")
+        traced = f"; tracemalloc peak during the broadcast {traced_peak:.0f} MiB" if traced_peak is not None else ""
+        print(f"  memory: peak RSS {peak_rss_mib():.0f} MiB (RSS {rss_before:.0f} MiB before the broadcast){traced}")
+        met = fraction >= RATE_GOAL and not lost and not duplicated and not strangers and not timed_out
+        return 0 if met else 1
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
+    parser.add_argument("--subscribers", type=int, default=10_000, help="subscribers to alert (default 10000)")
+    parser.add_argument("--rate", type=float, default=30, help="global messages/s the fake server allows (30)")
+    parser.add_argument(
+        "--per-chat-rate", type=float, default=1, help="messages/s per chat the server allows (1; 0: no limit)"
+    )
+    parser.add_argument("--database", default=None, help="database URL (default: a temporary SQLite file)")
+    parser.add_argument("--max-runs", type=int, default=5, help="AlertDispatcher.run() calls at most (default 5)")
+    parser.add_argument("--tick", type=float, default=0, help="seconds between runs (default 0; the bot: 60)")
+    parser.add_argument("--timeout", type=float, default=None, help="give up after this many seconds")
+    parser.add_argument(
+        "--tracemalloc", action="store_true", help="also trace Python allocations (about twice the CPU, more RSS)"
+    )
+    parser.add_argument("--verbose", action="store_true", help="print every log record as it comes")
+    experiments = parser.add_argument_group("experiments (default: as shipped)")
+    experiments.add_argument("--concurrency", type=int, default=None, help="the dispatcher's concurrency (30)")
+    experiments.add_argument("--batch-size", type=int, default=None, help="the dispatcher's claim batch (200)")
+    experiments.add_argument(
+        "--stray-429",
+        type=int,
+        default=0,
+        metavar="N",
+        help="also answer N sendMessage calls 429 (retry_after 1) spread over the broadcast, under the limit",
+    )
+    experiments.add_argument(
+        "--limiter",
+        type=parse_limiter,
+        default=None,
+        metavar="MAX_RATE/PERIOD",
+        help="AIORateLimiter's overall_max_rate/overall_time_period (as shipped: 30/1)",
+    )
+    args = parser.parse_args(argv)
+    if (
+        args.subscribers < 1
+        or args.rate <= 0
+        or args.max_runs < 1
+        or min(args.concurrency or 1, args.batch_size or 1) < 1
+    ):
+        parser.error("--subscribers, --rate, --max-runs, --concurrency and --batch-size must be positive")
+    if args.per_chat_rate < 0 or args.tick < 0 or args.stray_429 < 0:
+        parser.error("--per-chat-rate, --tick and --stray-429 must be 0 or more")
+    if args.timeout is None:
+        args.timeout = 120 + 3 * args.subscribers / args.rate + args.max_runs * args.tick
+    return asyncio.run(main_async(args))
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
