@@ -61,15 +61,19 @@ class Handlers:
             log.warning("could not read a language choice; using the message's language", exc_info=True)
             return None
 
+    async def _in_private(self, update: Update) -> Message | None:
+        """The message, if it came in a private chat; in a group, a choice or an erasure would be the
+        group's, not the student's, so the bot asks to be written to privately."""
+        message = update.effective_message
+        if message is not None and message.chat.type != ChatType.PRIVATE:
+            await send(message, conversation.private_chat_only(await self._lang(update)))
+            return None
+        return message
+
     async def language(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """/language: choose the bot's language, or follow each message."""
-        message = update.effective_message
-        if message is None or self.account is None:
-            return
-        if message.chat.type != ChatType.PRIVATE:  # a group's choice or erasure would not be the student's
-            await send(message, conversation.private_chat_only(await self._lang(update)))
-            return
-        await self.account.language(message, await self._lang(update))
+        if self.account is not None and (message := await self._in_private(update)) is not None:
+            await self.account.language(message, await self._lang(update))
 
     async def privacy(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """/privacy: what the bot keeps, why and for how long."""
@@ -78,13 +82,8 @@ class Handlers:
 
     async def forget(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """/forget: erase everything linked to this user, after a confirmation."""
-        message = update.effective_message
-        if message is None or self.account is None:
-            return
-        if message.chat.type != ChatType.PRIVATE:  # a group's choice or erasure would not be the student's
-            await send(message, conversation.private_chat_only(await self._lang(update)))
-            return
-        await self.account.forget(message, await self._lang(update))
+        if self.account is not None and (message := await self._in_private(update)) is not None:
+            await self.account.forget(message, await self._lang(update))
 
     async def stats(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """/stats, for staff."""
