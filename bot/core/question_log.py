@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Final, Literal, get_args
 
 from bot.core.matching import Answer, MatchResult, Suggestions
 
 Outcome = Literal["answered", "suggested", "fallback", "redirect"]
+OUTCOMES: Final[tuple[Outcome, ...]] = get_args(Outcome)
 
 
 def question_outcome(result: MatchResult) -> Outcome | None:

@@ -1,5 +1,6 @@
 """Storage: users, subscriptions, the alert outbox and the question log, on SQLite or PostgreSQL."""
 
+from bot.core.question_log import Outcome
 from bot.storage.database import Database, StorageError, sqlite_url
 from bot.storage.repository import (
     BROADCAST_PREFIX,
@@ -7,7 +8,6 @@ from bot.storage.repository import (
     Claim,
     DeliveryState,
     LoggedQuestion,
-    Outcome,
     Stats,
     Storage,
     UserRecord,

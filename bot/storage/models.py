@@ -25,6 +25,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from bot.core.question_log import OUTCOMES
+
 # Constraint names fixed by convention, so migrations name them alike on every backend.
 NAMING_CONVENTION: Final[dict[str, str]] = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
@@ -36,7 +38,7 @@ NAMING_CONVENTION: Final[dict[str, str]] = {
 
 LANGUAGE_CODES: Final = ("en", "fr", "nl")
 DELIVERY_STATES: Final = ("pending", "claimed", "sent", "failed")
-QUESTION_OUTCOMES: Final = ("answered", "suggested", "fallback", "redirect")
+QUESTION_OUTCOMES: Final = OUTCOMES
 
 # BIGINT on PostgreSQL; INTEGER on SQLite, the only type SQLite auto-increments as a rowid alias.
 BigId = BigInteger().with_variant(Integer(), "sqlite")

@@ -18,18 +18,17 @@ from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.core.languages import Lang, is_lang
+from bot.core.question_log import OUTCOMES, Outcome
 from bot.storage.database import WRITE, Database, StorageError
 from bot.storage.models import Broadcast, Delivery, QuestionLog, QuizLog, Subscription, User, utc_now
 
 DeliveryState: TypeAlias = Literal["pending", "claimed", "sent", "failed"]
-Outcome: TypeAlias = Literal["answered", "suggested", "fallback", "redirect"]
 Insert: TypeAlias = sqlite.Insert | postgresql.Insert
 
 BATCH: Final = 500  # chat ids per statement: far below SQLite's and asyncpg's bound-parameter limits
 ERROR_LENGTH: Final = 500  # characters of an error message kept on a delivery
 BLOCKED: Final = "the user blocked the bot (Telegram answered 403)"
 STATES: Final[tuple[DeliveryState, ...]] = ("pending", "claimed", "sent", "failed")
-OUTCOMES: Final[tuple[Outcome, ...]] = ("answered", "suggested", "fallback", "redirect")
 
 
 @dataclass(frozen=True, slots=True)

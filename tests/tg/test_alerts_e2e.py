@@ -10,14 +10,11 @@ knowledge base with a ``windows:`` list appended to mirai.yaml (the shipped one 
 from __future__ import annotations
 
 import asyncio
-import logging
 import math
-import os
 import shutil
 import time
-import uuid
 from collections import Counter
-from collections.abc import AsyncIterator, Callable, Iterable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -27,11 +24,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from icalendar import Calendar
-from sqlalchemy import text
-from sqlalchemy.ext.asyncio import create_async_engine
 from telegram import Bot
 
-from bot.app import Services, build_application
+from bot.app import build_application
 from bot.core.alert_views import when
 from bot.core.engine import Engine
 from bot.core.i18n import t
@@ -39,12 +34,13 @@ from bot.core.languages import Lang
 from bot.core.views import Reply
 from bot.delivery import AlertDispatcher, SendOutcome
 from bot.storage import Database, Storage
-from bot.storage.database import parse_url
-from bot.tg.jobs import NEXT, TICK
 from bot.tg.sender import TelegramSender
 from tests.conftest import KNOWLEDGE_DIR, polling, settings_for
 from tests.fake_bot_api import Call, FakeBotApi, parse_html
+from tests.tg.conftest import services_of, without_alert_jobs
 from tests.tg.test_conversation_e2e import GROUP, UNKNOWN_COMMAND, USER, App, Seen, ask, next_seen, tap
+
+pytestmark = pytest.mark.usefixtures("bot_logs")
 
 BRUSSELS = ZoneInfo("Europe/Brussels")
 ADMIN = 4242
@@ -52,17 +48,6 @@ OPENS_HEADLINE = "📢 **Applications are open: {programme}**"
 SOON_HEADLINE = "⏰ **Deadline soon: {programme}**"
 MIRAI = "MIRAI"  # the programme's name, the same in every language
 LANGS: tuple[Lang, ...] = ("en", "fr", "nl")
-TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL", "").strip()
-BACKENDS = [
-    pytest.param("sqlite", id="sqlite"),
-    pytest.param(
-        "postgresql",
-        id="postgresql",
-        marks=pytest.mark.skipif(
-            not TEST_DATABASE_URL, reason="PostgreSQL runs only when TEST_DATABASE_URL names a server (.ci/run sets it)"
-        ),
-    ),
-]
 
 
 # ------------------------------------------------------------------------------------------------ helpers
@@ -126,25 +111,9 @@ async def serve(api: FakeBotApi, knowledge: Path, *, alert_jobs: bool = True, **
     settings = settings_for(api, **overrides).model_copy(update={"knowledge_dir": knowledge})
     application = build_application(settings, Engine(knowledge))
     if not alert_jobs:
-        schedule = application.post_init
-        assert schedule is not None
-
-        async def post_init(app: App) -> None:
-            await schedule(app)
-            assert app.job_queue is not None
-            for name in (TICK, NEXT):
-                for job in app.job_queue.get_jobs_by_name(name):
-                    job.schedule_removal()
-
-        application.post_init = post_init
+        without_alert_jobs(application)
     async with polling(application) as running:
         yield running
-
-
-def services_of(app: App) -> Services:
-    services = app.bot_data["services"]
-    assert isinstance(services, Services)
-    return services
 
 
 def dispatcher(engine: Engine, storage: Storage, clock: Clock, worker: str, **options: Any) -> AlertDispatcher:
@@ -217,59 +186,9 @@ async def until(event: asyncio.Event, what: str, seconds: float = 10) -> None:
         raise AssertionError(f"timed out after {seconds}s waiting until {what}") from None
 
 
-@pytest.fixture(autouse=True)
-def bot_logs(caplog: pytest.LogCaptureFixture, fake_api: FakeBotApi) -> Iterator[list[str]]:
-    """The bot logs no warning or error but those a test expects (it appends their text), and never the token."""
-    caplog.set_level(logging.WARNING, logger="httpx")  # as in production: httpx logs URLs, which hold the token
-    caplog.set_level(logging.INFO)
-    expected: list[str] = []
-    yield expected
-    records = [record for phase in ("setup", "call", "teardown") for record in caplog.get_records(phase)]
-    problems = [
-        f"{record.name} {record.levelname} {record.getMessage()}"
-        for record in records
-        if record.name.startswith("bot")
-        and record.levelno >= logging.WARNING
-        and not any(text in record.getMessage() for text in expected)
-    ]
-    assert not problems, "the bot logged:\n" + "\n".join(problems)
-    assert not [r for r in records if fake_api.token in r.getMessage()], "the token appears in the logs"
-
-
 @pytest.fixture
 def knowledge(tmp_path: Path) -> Path:
     return tmp_path / "knowledge"
-
-
-@pytest.fixture(params=BACKENDS)
-async def databases(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Callable[[], Database]]:
-    """Opens Database objects on one migrated, empty database (each its own engine, like one bot process
-    each): a SQLite file, or a fresh schema on TEST_DATABASE_URL dropped afterwards."""
-    opened: list[Database] = []
-    schema = f"test_alerts_{uuid.uuid4().hex[:16]}"
-    admin = create_async_engine(parse_url(TEST_DATABASE_URL)) if request.param == "postgresql" else None
-
-    def open_database() -> Database:
-        if admin is None:
-            database = Database(None, data_dir=tmp_path / "outbox")
-        else:
-            database = Database(TEST_DATABASE_URL, schema=schema)
-        opened.append(database)
-        return database
-
-    try:
-        if admin is not None:
-            async with admin.begin() as connection:
-                await connection.execute(text(f"CREATE SCHEMA {schema}"))
-        await open_database().upgrade()
-        yield open_database
-    finally:
-        for database in opened:
-            await database.close()
-        if admin is not None:
-            async with admin.begin() as connection:
-                await connection.execute(text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
-            await admin.dispose()
 
 
 @asynccontextmanager

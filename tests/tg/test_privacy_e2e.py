@@ -9,14 +9,11 @@ forgotten after the retention period.
 from __future__ import annotations
 
 import logging
-import uuid
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
-from sqlalchemy import Integer, String, func, inspect, or_, select, text
-from sqlalchemy.ext.asyncio import create_async_engine
+from sqlalchemy import Integer, String, func, inspect, or_, select
 
 from bot.core import account_views
 from bot.core.engine import Engine
@@ -24,68 +21,20 @@ from bot.core.i18n import t
 from bot.core.languages import LANGUAGE_NAMES, Lang
 from bot.core.markup import to_html
 from bot.storage import Database, Storage
-from bot.storage.database import parse_url
 from bot.storage.models import Base
 from bot.tg.jobs import PURGE
 from bot.tg.sender import TelegramSender
 from tests.fake_bot_api import FakeBotApi, parse_html
-from tests.tg.test_alerts_e2e import BACKENDS, TEST_DATABASE_URL, Clock
+from tests.tg.conftest import services_of
+from tests.tg.test_alerts_e2e import Clock
 from tests.tg.test_conversation_e2e import GROUP, USER, Seen, ask, next_seen, tap
-from tests.tg.test_staff_e2e import ADMIN, announcements, bot, questions_logged, services_of
+from tests.tg.test_staff_e2e import ADMIN, announcements, bot, questions_logged
+
+pytestmark = pytest.mark.usefixtures("bot_logs")
 
 MATCHED = "what is the minimum age for MIRAI"
 MATCHED_FR = "quel est l'âge minimum pour MIRAI ?"
 STUDENT = 918_273_645  # a chat id that cannot be mistaken for a row id or a count
-
-
-@pytest.fixture(autouse=True)
-def bot_logs(caplog: pytest.LogCaptureFixture, fake_api: FakeBotApi) -> Iterator[list[str]]:
-    """The bot logs no warning or error but those a test expects (it appends their text), and never the token."""
-    caplog.set_level(logging.WARNING, logger="httpx")  # as in production: httpx logs URLs, which hold the token
-    caplog.set_level(logging.INFO)
-    expected: list[str] = []
-    yield expected
-    records = [record for phase in ("setup", "call", "teardown") for record in caplog.get_records(phase)]
-    problems = [
-        f"{record.name} {record.levelname} {record.getMessage()}"
-        for record in records
-        if record.name.startswith("bot")
-        and record.levelno >= logging.WARNING
-        and not any(text in record.getMessage() for text in expected)
-    ]
-    assert not problems, "the bot logged:\n" + "\n".join(problems)
-    assert not [r for r in records if fake_api.token in r.getMessage()], "the token appears in the logs"
-
-
-@pytest.fixture(params=BACKENDS)
-async def databases(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Callable[[], Database]]:
-    """Opens Database objects on one migrated, empty database: a SQLite file, or a fresh schema on
-    TEST_DATABASE_URL dropped afterwards."""
-    opened: list[Database] = []
-    schema = f"test_privacy_{uuid.uuid4().hex[:16]}"
-    admin = create_async_engine(parse_url(TEST_DATABASE_URL)) if request.param == "postgresql" else None
-
-    def open_database() -> Database:
-        if admin is None:
-            database = Database(None, data_dir=tmp_path / "db")
-        else:
-            database = Database(TEST_DATABASE_URL, schema=schema)
-        opened.append(database)
-        return database
-
-    try:
-        if admin is not None:
-            async with admin.begin() as connection:
-                await connection.execute(text(f"CREATE SCHEMA {schema}"))
-        await open_database().upgrade()
-        yield open_database
-    finally:
-        for database in opened:
-            await database.close()
-        if admin is not None:
-            async with admin.begin() as connection:
-                await connection.execute(text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
-            await admin.dispose()
 
 
 async def rows_linked_to(database: Database, chat_id: int) -> dict[str, int]:

@@ -10,21 +10,17 @@ from __future__ import annotations
 import asyncio
 import csv
 import io
-import logging
 import re
 import time
 import uuid
 from collections import Counter
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import text
-from sqlalchemy.ext.asyncio import create_async_engine
 
 from bot.app import Services, build_application
 from bot.cli import main
@@ -33,13 +29,14 @@ from bot.core.i18n import t
 from bot.core.languages import Lang
 from bot.delivery import AlertDispatcher
 from bot.storage import BROADCAST_PREFIX, Database, Storage
-from bot.storage.database import parse_url
-from bot.tg.jobs import NEXT, TICK
 from bot.tg.sender import TelegramSender
 from tests.conftest import KNOWLEDGE_DIR, polling, settings_for
 from tests.fake_bot_api import Call, FakeBotApi, parse_html
-from tests.tg.test_alerts_e2e import BACKENDS, TEST_DATABASE_URL, Clock, CrashingSender, add_subscribers, until
+from tests.tg.conftest import services_of, without_alert_jobs
+from tests.tg.test_alerts_e2e import Clock, CrashingSender, add_subscribers, until
 from tests.tg.test_conversation_e2e import UNKNOWN_COMMAND, USER, App, Seen, ask, next_seen, tap
+
+pytestmark = pytest.mark.usefixtures("bot_logs")
 
 ADMIN = 4242
 MIRAI = "MIRAI"
@@ -56,55 +53,6 @@ MATCHED_FR = "quel est l'âge minimum pour MIRAI ?"
 
 
 # ------------------------------------------------------------------------------------------------ helpers
-
-
-@pytest.fixture(autouse=True)
-def bot_logs(caplog: pytest.LogCaptureFixture, fake_api: FakeBotApi) -> Iterator[list[str]]:
-    """The bot logs no warning or error but those a test expects (it appends their text), and never the token."""
-    caplog.set_level(logging.WARNING, logger="httpx")  # as in production: httpx logs URLs, which hold the token
-    caplog.set_level(logging.INFO)
-    expected: list[str] = []
-    yield expected
-    records = [record for phase in ("setup", "call", "teardown") for record in caplog.get_records(phase)]
-    problems = [
-        f"{record.name} {record.levelname} {record.getMessage()}"
-        for record in records
-        if record.name.startswith("bot")
-        and record.levelno >= logging.WARNING
-        and not any(text in record.getMessage() for text in expected)
-    ]
-    assert not problems, "the bot logged:\n" + "\n".join(problems)
-    assert not [r for r in records if fake_api.token in r.getMessage()], "the token appears in the logs"
-
-
-@pytest.fixture(params=BACKENDS)
-async def databases(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Callable[[], Database]]:
-    """Opens Database objects (each its own engine, like one bot process each) on one migrated, empty database:
-    a SQLite file, or a fresh schema on TEST_DATABASE_URL dropped afterwards."""
-    opened: list[Database] = []
-    schema = f"test_staff_{uuid.uuid4().hex[:16]}"
-    admin = create_async_engine(parse_url(TEST_DATABASE_URL)) if request.param == "postgresql" else None
-
-    def open_database() -> Database:
-        database = (
-            Database(None, data_dir=tmp_path / "db") if admin is None else Database(TEST_DATABASE_URL, schema=schema)
-        )
-        opened.append(database)
-        return database
-
-    try:
-        if admin is not None:
-            async with admin.begin() as connection:
-                await connection.execute(text(f"CREATE SCHEMA {schema}"))
-        await open_database().upgrade()
-        yield open_database
-    finally:
-        for database in opened:
-            await database.close()
-        if admin is not None:
-            async with admin.begin() as connection:
-                await connection.execute(text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
-            await admin.dispose()
 
 
 @asynccontextmanager
@@ -132,25 +80,9 @@ async def bot(
         services = Services(settings, engine, database, storage, dispatcher)
     application = build_application(settings, engine, services)
     if not alert_jobs:
-        schedule = application.post_init
-        assert schedule is not None
-
-        async def post_init(app: App) -> None:
-            await schedule(app)
-            assert app.job_queue is not None
-            for name in (TICK, NEXT):
-                for job in app.job_queue.get_jobs_by_name(name):
-                    job.schedule_removal()
-
-        application.post_init = post_init
+        without_alert_jobs(application)
     async with polling(application) as running:
         yield running
-
-
-def services_of(app: App) -> Services:
-    services = app.bot_data["services"]
-    assert isinstance(services, Services)
-    return services
 
 
 async def eventually(check: Callable[[], Awaitable[bool]], what: str, seconds: float = 5.0) -> None:
