@@ -86,6 +86,11 @@ class Entry(_Model):
     keywords: tuple[NonEmpty, ...] = ()
     related: tuple[EntryId, ...] = ()
     sources: tuple[Source, ...] = ()
+    theme: Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]*$")] | None = Field(
+        default=None,
+        description="What the entry is about, shared with the entry of another programme on the same thing "
+        "(mirai.age and jet.age: 'age'), so that a question naming no programme is asked 'which one?'.",
+    )
     programme: str | None = Field(default=None, description="Set by the loader from the file's programme.")
 
     @field_validator("keywords", mode="before")
@@ -109,6 +114,8 @@ class Programme(_Model):
     id: Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]*$", max_length=16)]
     name: Text
     summary: Text
+    keywords: tuple[NonEmpty, ...] = ()
+    """Words that show a question is about this programme even when it does not name it ('cir', 'alt')."""
 
 
 @dataclass(frozen=True)  # no slots: cached_property needs an instance __dict__

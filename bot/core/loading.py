@@ -306,9 +306,23 @@ def _cross_check(
             )
         programme_files.setdefault(programme.id, name)
 
+    theme_owner: dict[tuple[str | None, str], str] = {}
     for entry, name, parsed, index in entries:
         at = ("entries", index)
         here = parsed.line_of(at)
+        if entry.theme is not None:
+            if entry.programme is None:
+                problems.append(
+                    Problem(name, here, f"entry {entry.id}: 'theme' is for programme entries; this file has none")
+                )
+            elif (owner := theme_owner.setdefault((entry.programme, entry.theme), entry.id)) != entry.id:
+                problems.append(
+                    Problem(
+                        name,
+                        here,
+                        f"entry {entry.id}: theme '{entry.theme}' is already used by {owner} in {entry.programme}",
+                    )
+                )
         if entry.id in first_seen:
             problems.append(Problem(name, here, f"duplicate id '{entry.id}' (also in {first_seen[entry.id]})"))
         else:
