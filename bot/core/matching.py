@@ -18,6 +18,7 @@ from __future__ import annotations
 import math
 from collections import OrderedDict
 from dataclasses import dataclass
+from typing import Final
 
 import numpy as np
 import numpy.typing as npt
@@ -28,6 +29,8 @@ from bot.core.languages import LANGUAGES, Lang, resolve_lang
 from bot.core.normalize import content_words, guess_language, normalize
 
 FloatArray = npt.NDArray[np.float64]
+_FUZZY_CACHE_SIZE: Final = 20_000
+"""Question words remembered with their variants; enough for weeks of distinct words."""
 IntArray = npt.NDArray[np.int64]
 
 
@@ -91,6 +94,10 @@ class Suggestions:
     score: float
     lang: Lang | None
     example_lang: Lang | None = None
+    theme: str | None = None
+    """Set when the candidates are one theme's entries, one per programme: the question clearly asks about
+    that theme (an age limit, the requirements) but names no programme, and the answer differs by
+    programme, so the bot asks which programme instead of guessing."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -145,6 +152,7 @@ class Matcher:
 
         self._vocabulary = vocabulary
         self._words: list[str] = list(vocabulary)
+        self._long_enough = np.array([len(w) >= self.settings.fuzzy_min_length for w in self._words], dtype=bool)
         n_words, n_entries = len(vocabulary), len(self._entries)
 
         # IDF over entries, not examples: a word in every MIRAI entry tells little about which one.
@@ -173,7 +181,26 @@ class Matcher:
         self._candidate_cap = max(2_000, self._n_examples // 50)
         # A question naming one programme ("... for mirai") is not about another programme's entries.
         programme_ids = sorted({entry.programme for entry in self._entries if entry.programme})
-        self._programme_names = {normalize(p): p for p in programme_ids}
+        self._programme_words: dict[str, str] = {}
+        self._programme_phrases: list[tuple[str, str]] = []
+        for programme in knowledge.programmes:
+            for name in (programme.id, *programme.keywords):
+                folded = normalize(name)
+                if " " in folded:
+                    self._programme_phrases.append((folded, programme.id))
+                elif folded:
+                    self._programme_words.setdefault(folded, programme.id)
+        for p in programme_ids:
+            self._programme_words.setdefault(normalize(p), p)
+        themes: dict[str, list[Entry]] = {}
+        for entry in self._entries:
+            if entry.theme is not None and entry.programme is not None:
+                themes.setdefault(entry.theme, []).append(entry)
+        order = {programme.id: position for position, programme in enumerate(knowledge.programmes)}
+        self._themes: dict[str, tuple[Entry, ...]] = {
+            theme: tuple(sorted(same, key=lambda e: order.get(e.programme or "", len(order))))
+            for theme, same in themes.items()
+        }
         self._entry_programme = np.array(
             [programme_ids.index(e.programme) if e.programme else -1 for e in self._entries], dtype=np.int64
         )
@@ -184,7 +211,7 @@ class Matcher:
 
     def match(self, text: str) -> MatchResult:
         """Decide what the bot should do with this question."""
-        ranked, example_lang, evidence = self._rank(text, limit=self.settings.max_suggestions + 4)
+        ranked, example_lang, evidence, named = self._rank(text, limit=self.settings.max_suggestions + 4)
         lang = guess_language(text)
         settings = self.settings
         if not ranked or ranked[0].score < settings.suggest_threshold * 100:
@@ -196,8 +223,13 @@ class Matcher:
             )
         best = ranked[0]
         runner_up = ranked[1].score if len(ranked) > 1 else 0.0
-        confident = best.score >= settings.answer_threshold * 100 and best.score - runner_up >= settings.margin * 100
-        if confident and (evidence >= settings.min_evidence or not best.entry.is_answer):
+        above = best.score >= settings.answer_threshold * 100
+        # The same theme in another programme close behind is no doubt about the subject, so neither the
+        # margin nor the evidence rule applies to asking which programme: it is a question, not an answer.
+        if above and not named and (choice := self._programme_choice(best, ranked)) is not None:
+            return Suggestions(choice, best.score, lang, example_lang, theme=best.entry.theme)
+        enough = evidence >= settings.min_evidence or not best.entry.is_answer
+        if above and enough and best.score - runner_up >= settings.margin * 100:
             return Answer(best.entry, best.score, lang, example_lang, runners_up=tuple(ranked[1:4]))
         floor = max(settings.suggest_threshold * 100, best.score - settings.suggest_window * 100)
         candidates = tuple(s for s in ranked if s.score >= floor and s.entry.is_answer)[: settings.max_suggestions]
@@ -205,24 +237,48 @@ class Matcher:
             return NoMatch(score=best.score, lang=lang, example_lang=example_lang, nearest=best)
         return Suggestions(candidates=candidates, score=best.score, lang=lang, example_lang=example_lang)
 
+    def _programme_choice(self, best: Scored, ranked: list[Scored]) -> tuple[Scored, ...] | None:
+        """The entries on the best entry's theme, one per programme, when there is more than one."""
+        theme = best.entry.theme
+        if theme is None:
+            return None
+        same = self._themes.get(theme, ())
+        if len(same) < 2:
+            return None
+        scores = {s.entry.id: s.score for s in ranked}
+        return tuple(Scored(entry, scores.get(entry.id, 0.0)) for entry in same)
+
     def scores(self, text: str) -> list[Scored]:
         """Every entry that shares anything with the question, best first (for diagnostics and eval)."""
         return self._rank(text)[0]
 
+    def named_programmes(self, text: str) -> frozenset[str]:
+        """The programmes a question names, by name or by one of their keywords ('cir' is JET)."""
+        return self._named(content_words(text), normalize(text))
+
+    def _named(self, query: list[str], normalized: str) -> frozenset[str]:
+        found = {self._programme_words[word] for word in query if word in self._programme_words}
+        padded = f" {normalized} "
+        found.update(p for phrase, p in self._programme_phrases if f" {phrase} " in padded)
+        return frozenset(found)
+
     # -- scoring ----------------------------------------------------------------------------------
 
-    def _rank(self, text: str, limit: int | None = None) -> tuple[list[Scored], Lang | None, float]:
+    def _rank(self, text: str, limit: int | None = None) -> tuple[list[Scored], Lang | None, float, frozenset[str]]:
         """Entries sharing anything with the question, best first (the best ``limit`` if given), the
-        language of the best example, and the evidence: the summed weight of the question's known words."""
+        language of the best example, the evidence (the summed weight of the question's known words), and
+        the programmes the question names."""
         query = content_words(text)[: self.settings.max_words]
+        named = self._named(query, normalize(text))
         if not query or self._n_examples == 0:
-            return [], None, 0.0
+            return [], None, 0.0, named
         query_mass = 0.0
         evidence = 0.0
         weighted: list[tuple[float, tuple[tuple[int, float], ...]]] = []
         covered: dict[int, float] = {}
+        lookups = self._lookup_all(query)
         for word in query:
-            matches = self._lookup(word)
+            matches = lookups[word]
             if not matches:
                 query_mass += self._unknown_weight
                 continue
@@ -233,14 +289,19 @@ class Matcher:
             for w, sim in matches:
                 covered[w] = max(covered.get(w, 0.0), sim)
         if not covered:
-            return [], None, 0.0
+            return [], None, 0.0, named
 
         # Candidates: the examples sharing a word with the question. Words in a large share of all
         # examples only score candidates found through rarer words; alone they cannot make a match worth
         # showing, and skipping their postings keeps a large knowledge base fast.
         rare = [w for w in covered if self._postings(w).size <= self._candidate_cap] or list(covered)
-        candidates = np.unique(np.concatenate([self._postings(w) for w in rare]))
-        in_example = {w: _members(self._postings(w), candidates) for w in covered}
+        marked = np.zeros(self._n_examples, dtype=bool)
+        for w in rare:
+            marked[self._postings(w)] = True
+        candidates: IntArray = np.flatnonzero(marked)
+        position = np.full(self._n_examples, -1, dtype=np.int64)
+        position[candidates] = np.arange(candidates.size)
+        in_example = {w: _members_by_position(self._postings(w), candidates, position) for w in covered}
 
         precision_num = _soft_coverage(weighted, in_example, candidates.size)
         recall_num = np.zeros(candidates.size)
@@ -255,19 +316,19 @@ class Matcher:
 
         # Candidates are sorted and examples are laid out entry by entry, so entries come in runs.
         candidate_entries = self._example_entry[candidates]
-        entries, starts = np.unique(candidate_entries, return_index=True)
+        starts = np.flatnonzero(np.diff(candidate_entries, prepend=-1))
+        entries = candidate_entries[starts]
         best_example = np.maximum.reduceat(example_score, starts)
         in_entry = {w: _members(self._entry_postings(w), entries) for w in covered}
         entry_coverage = _soft_coverage(weighted, in_entry, entries.size) / query_mass
         lam = self.settings.example_weight
         score = np.where(best_example > 0, lam * best_example + (1 - lam) * entry_coverage, 0.0)
 
-        named = {self._programme_names[word] for word in query if word in self._programme_names}
         if named:
             # A programme's name is a precise subject even when it is the only word ("MIRAI?").
             evidence = max(evidence, self.settings.min_evidence)
         if len(named) == 1:
-            own = self._programme_index[named.pop()]
+            own = self._programme_index[next(iter(named))]
             programme_of = self._entry_programme[entries]
             other = (programme_of >= 0) & (programme_of != own)
             score = np.where(other, score * self.settings.other_programme_factor, score)
@@ -286,7 +347,7 @@ class Matcher:
             positive = positive[np.argpartition(-score[positive], limit - 1)[:limit]]
         order = positive[np.argsort(-score[positive], kind="stable")]
         ranked = [Scored(self._entries[int(entries[i])], round(float(score[i]) * 100, 1)) for i in order]
-        return ranked, example_lang, evidence
+        return ranked, example_lang, evidence, named
 
     def _entry_postings(self, word: int) -> IntArray:
         return self._entry_post[self._entry_post_start[word] : self._entry_post_start[word + 1]]
@@ -294,31 +355,47 @@ class Matcher:
     def _postings(self, word: int) -> IntArray:
         return self._post_examples[self._post_start[word] : self._post_start[word + 1]]
 
-    def _lookup(self, word: str) -> tuple[tuple[int, float], ...]:
-        """Vocabulary words that ``word`` stands for, with their similarity (1.0 for itself)."""
-        cached = self._fuzzy_cache.get(word)
-        if cached is not None:
-            self._fuzzy_cache.move_to_end(word)
-            return cached
-        found: dict[int, float] = {}
-        exact = self._vocabulary.get(word)
-        if exact is not None:
-            found[exact] = 1.0
-        if len(word) >= self.settings.fuzzy_min_length:
-            for _, score, index in process.extract(
-                word,
-                self._words,
-                scorer=fuzz.ratio,
-                score_cutoff=self.settings.fuzzy_cutoff,
-                limit=5,
-            ):
-                if len(self._words[index]) >= self.settings.fuzzy_min_length:
-                    found.setdefault(index, _similarity(score))
-        result = tuple(found.items())
-        self._fuzzy_cache[word] = result
-        if len(self._fuzzy_cache) > 20_000:
+    def _lookup_all(self, query: list[str]) -> dict[str, tuple[tuple[int, float], ...]]:
+        """For each word, the vocabulary words it stands for, with their similarity (1.0 for itself).
+
+        Words not seen before are compared with the whole vocabulary in one ``process.cdist`` call:
+        at 10,000 entries one batched call costs about what two single-word scans did, so a question full
+        of new words is not paid word by word."""
+        found: dict[str, tuple[tuple[int, float], ...]] = {}
+        missing: list[str] = []
+        for word in query:
+            cached = self._fuzzy_cache.get(word)
+            if cached is not None:
+                self._fuzzy_cache.move_to_end(word)
+                found[word] = cached
+            else:
+                missing.append(word)
+        if not missing:
+            return found
+        settings = self.settings
+        fuzzy = [word for word in missing if len(word) >= settings.fuzzy_min_length]
+        variants: dict[str, list[tuple[int, float]]] = {word: [] for word in missing}
+        if fuzzy and self._words:
+            scores = process.cdist(
+                fuzzy, self._words, scorer=fuzz.ratio, score_cutoff=settings.fuzzy_cutoff, dtype=np.float32
+            )
+            for word, row in zip(fuzzy, scores, strict=True):
+                hits = np.flatnonzero(row)
+                hits = hits[self._long_enough[hits]]
+                # The five closest, ties in vocabulary order, as process.extract would give them.
+                best = hits[np.lexsort((hits, -row[hits]))][:5]
+                variants[word] = [(int(index), _similarity(float(row[index]))) for index in best]
+        for word in missing:
+            matches: dict[int, float] = {}
+            exact = self._vocabulary.get(word)
+            if exact is not None:
+                matches[exact] = 1.0
+            for index, similarity in variants[word]:
+                matches.setdefault(index, similarity)
+            found[word] = self._fuzzy_cache[word] = tuple(matches.items())
+        while len(self._fuzzy_cache) > _FUZZY_CACHE_SIZE:
             self._fuzzy_cache.popitem(last=False)
-        return result
+        return found
 
 
 def _inverted_index(documents: list[list[int]], n_words: int) -> tuple[IntArray, IntArray]:
@@ -331,6 +408,18 @@ def _inverted_index(documents: list[list[int]], n_words: int) -> tuple[IntArray,
     start = np.concatenate(([0], np.cumsum(lengths))).astype(np.int64)
     flat = np.fromiter((d for p in postings for d in p), dtype=np.int64, count=int(lengths.sum()))
     return start, flat
+
+
+def _members_by_position(postings: IntArray, candidates: IntArray, position: IntArray) -> npt.NDArray[np.bool_]:
+    """For each candidate, whether it is in ``postings``; ``position`` maps an example to its candidate index
+    (-1 if not a candidate). A gather costs the postings' length, a binary search the candidates' times a
+    log: each is used where it is the cheaper."""
+    if postings.size > 8 * candidates.size:
+        return _members(postings, candidates)
+    found = np.zeros(candidates.size, dtype=bool)
+    hits = position[postings]
+    found[hits[hits >= 0]] = True
+    return found
 
 
 def _members(sorted_ids: IntArray, candidates: IntArray) -> npt.NDArray[np.bool_]:
