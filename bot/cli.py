@@ -10,7 +10,7 @@ from pathlib import Path
 
 from bot.config import Settings
 from bot.core.errors import BotError, KnowledgeError
-from bot.core.evaluation import describe, evaluate, load_questions
+from bot.core.evaluation import describe, evaluate, load_questions, outcome_table
 from bot.core.languages import LANGUAGES
 from bot.core.loading import load_knowledge
 from bot.core.matching import Matcher
@@ -201,6 +201,7 @@ def _eval(args: argparse.Namespace) -> int:
             f"({report.out_of_scope_rejected}/{report.out_of_scope})"
         )
     print(f"answered with a wrong entry: {report.confident_wrong}")
+    print(outcome_table(report))
     if report.misses:
         print(f"misses ({len(report.misses)}):")
         for miss in report.misses:

@@ -91,6 +91,12 @@ def entry_reply(knowledge: KnowledgeBase, entry: Entry, lang: Lang) -> Reply:
 def reply_to_question(knowledge: KnowledgeBase, result: MatchResult, lang: Lang) -> Reply:
     if isinstance(result, Answer):
         return entry_reply(knowledge, result.entry, lang)
+    if isinstance(result, Suggestions) and result.theme is not None:
+        text = t(lang, "The answer depends on the programme. Which one do you mean?")
+        buttons = tuple(
+            (Button(_programme_label(knowledge, c.entry, lang), ShowEntry(c.entry.id)),) for c in result.candidates
+        )
+        return Reply(text, buttons)
     if isinstance(result, Suggestions):
         text = t(lang, "I am not sure I understood. Did you mean one of these?")
         buttons = tuple((Button(c.entry.title[lang], ShowEntry(c.entry.id)),) for c in result.candidates)
@@ -168,6 +174,11 @@ def stale_button(knowledge: KnowledgeBase, lang: Lang) -> Reply:
         t(lang, "This button is out of date. Here is the menu again."),
         main_menu_buttons(knowledge, lang),
     )
+
+
+def _programme_label(knowledge: KnowledgeBase, entry: Entry, lang: Lang) -> str:
+    programme = knowledge.programme(entry.programme) if entry.programme else None
+    return programme.name[lang] if programme is not None else entry.title[lang]
 
 
 def _source_link(title: str, url: str | None) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Final, Literal, get_args
 
 import yaml
 
@@ -30,6 +30,38 @@ class Miss:
     suggestions: tuple[str, ...]
 
 
+Outcome = Literal[
+    "answered_right", "suggested_right", "suggested_wrong", "fallback", "redirect", "smalltalk", "confident_wrong"
+]
+OUTCOMES: Final[tuple[Outcome, ...]] = get_args(Outcome)
+OUTCOME_LABELS: Final[dict[Outcome, str]] = {
+    "answered_right": "answered right",
+    "suggested_right": "right entry among the buttons",
+    "suggested_wrong": "buttons without the right entry",
+    "fallback": "honest fallback",
+    "redirect": "redirect",
+    "smalltalk": "small talk",
+    "confident_wrong": "confident wrong answer",
+}
+
+
+def outcome(result: MatchResult, expect: str | None) -> Outcome:
+    """How a student fares: what the bot did with the question, judged against the right entry.
+
+    ``confident_wrong`` is the harmful case: an answer from the knowledge that is not the right one
+    (including any answer to a question the knowledge cannot answer)."""
+    if isinstance(result, Answer):
+        if result.entry.kind == "redirect":
+            return "redirect"
+        if result.entry.kind == "smalltalk":
+            return "smalltalk"
+        return "answered_right" if result.entry.id == expect else "confident_wrong"
+    if isinstance(result, Suggestions):
+        offered = {candidate.entry.id for candidate in result.candidates}
+        return "suggested_right" if expect in offered else "suggested_wrong"
+    return "fallback"
+
+
 @dataclass(slots=True)
 class Report:
     total: int = 0
@@ -40,9 +72,14 @@ class Report:
     in_scope_correct: int = 0
     out_of_scope: int = 0
     out_of_scope_rejected: int = 0
-    confident_wrong: int = 0
-    """In-scope or not, questions answered with an entry other than the expected one."""
     misses: list[Miss] = field(default_factory=list)
+    outcomes: Counter[str] = field(default_factory=Counter)
+    outcomes_by_lang: dict[str, Counter[str]] = field(default_factory=dict)
+
+    @property
+    def confident_wrong(self) -> int:
+        """In-scope or not, questions answered with an entry other than the expected one."""
+        return self.outcomes["confident_wrong"]
 
     @property
     def accuracy(self) -> float:
@@ -64,6 +101,11 @@ class Report:
             if self.out_of_scope
             else None,
             "confident_wrong": self.confident_wrong,
+            "outcomes": {name: self.outcomes[name] for name in OUTCOMES},
+            "outcomes_by_lang": {
+                lang: {name: counts[name] for name in OUTCOMES}
+                for lang, counts in sorted(self.outcomes_by_lang.items())
+            },
             "misses": [
                 {
                     "q": miss.item.question,
@@ -76,6 +118,22 @@ class Report:
                 for miss in self.misses
             ],
         }
+
+
+def outcome_table(report: Report) -> str:
+    """How students fared, overall and per language: counts and shares, the harmful case last."""
+    langs = sorted(report.outcomes_by_lang)
+    columns = [("all", report.outcomes, report.total)] + [
+        (lang, report.outcomes_by_lang[lang], report.by_lang[lang]) for lang in langs
+    ]
+    width = max(len(label) for label in OUTCOME_LABELS.values())
+    lines = [f"{'outcome':<{width}}" + "".join(f"{name:>14}" for name, _, _ in columns)]
+    for name in OUTCOMES:
+        cells = "".join(
+            f"{counts[name]:>6} ({counts[name] / total if total else 0:.3f})" for _, counts, total in columns
+        )
+        lines.append(f"{OUTCOME_LABELS[name]:<{width}}{cells}")
+    return "\n".join(lines)
 
 
 def answered_id(result: MatchResult) -> str | None:
@@ -95,7 +153,7 @@ def describe(result: MatchResult) -> dict[str, Any]:
         if result.entry.kind == "redirect":
             redirect = result.entry.id
     elif isinstance(result, Suggestions):
-        kind = "suggestions"
+        kind = "choose_programme" if result.theme is not None else "suggestions"
         suggestions = tuple(candidate.entry.id for candidate in result.candidates)
     described: dict[str, Any] = {
         "id": answered_id(result),
@@ -142,6 +200,9 @@ def evaluate(matcher: Matcher, questions: list[LabelledQuestion]) -> Report:
         lang = item.lang or "?"
         report.total += 1
         report.by_lang[lang] += 1
+        fared = outcome(result, item.expect)
+        report.outcomes[fared] += 1
+        report.outcomes_by_lang.setdefault(lang, Counter())[fared] += 1
         if item.expect is None:
             report.out_of_scope += 1
             report.out_of_scope_rejected += ok
@@ -152,8 +213,6 @@ def evaluate(matcher: Matcher, questions: list[LabelledQuestion]) -> Report:
             report.correct += 1
             report.correct_by_lang[lang] += 1
             continue
-        if got is not None:
-            report.confident_wrong += 1
         suggestions = tuple(c.entry.id for c in result.candidates) if isinstance(result, Suggestions) else ()
         if isinstance(result, Answer) and not result.entry.is_answer:
             suggestions = (f"({result.entry.kind}: {result.entry.id})",)
