@@ -60,6 +60,9 @@ class MatcherSettings:
     min_evidence: float = 2.0
     """Summed IDF of the question's known words below which the bot only suggests: one common word
     ("japan", "apply") is not enough to answer with confidence."""
+    min_coverage: float = 0.0
+    """Share of the question's weight the entry's vocabulary must explain for a confident answer: a question
+    whose main subject the entry never mentions ("salary" asked of "What is JET?") gets suggestions."""
     other_programme_factor: float = 0.5
     """When a question names exactly one programme, entries of other programmes are scaled by this."""
     max_words: int = 40
@@ -71,6 +74,8 @@ class Scored:
     entry: Entry
     score: float
     """0-100 for a full match; a keyword boost can take it above."""
+    coverage: float = 1.0
+    """The share of the question's weight that the entry's vocabulary explains (0..1)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -228,7 +233,9 @@ class Matcher:
         # margin nor the evidence rule applies to asking which programme: it is a question, not an answer.
         if above and not named and (choice := self._programme_choice(best, ranked)) is not None:
             return Suggestions(choice, best.score, lang, example_lang, theme=best.entry.theme)
-        enough = evidence >= settings.min_evidence or not best.entry.is_answer
+        enough = (
+            evidence >= settings.min_evidence and best.coverage >= settings.min_coverage
+        ) or not best.entry.is_answer
         if above and enough and best.score - runner_up >= settings.margin * 100:
             return Answer(best.entry, best.score, lang, example_lang, runners_up=tuple(ranked[1:4]))
         floor = max(settings.suggest_threshold * 100, best.score - settings.suggest_window * 100)
@@ -346,7 +353,10 @@ class Matcher:
         if limit is not None and positive.size > limit:
             positive = positive[np.argpartition(-score[positive], limit - 1)[:limit]]
         order = positive[np.argsort(-score[positive], kind="stable")]
-        ranked = [Scored(self._entries[int(entries[i])], round(float(score[i]) * 100, 1)) for i in order]
+        ranked = [
+            Scored(self._entries[int(entries[i])], round(float(score[i]) * 100, 1), float(entry_coverage[i]))
+            for i in order
+        ]
         return ranked, example_lang, evidence, named
 
     def _entry_postings(self, word: int) -> IntArray:
