@@ -14,6 +14,7 @@ from bot.core.evaluation import describe, evaluate, load_questions, outcome_tabl
 from bot.core.languages import LANGUAGES
 from bot.core.loading import load_knowledge
 from bot.core.matching import Matcher
+from bot.core.questions import match_question
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -175,7 +176,7 @@ def _ask(args: argparse.Namespace) -> int:
     from bot.core.rendering import render_plain
 
     matcher = Matcher(load_knowledge(_knowledge_dir(args.knowledge)))
-    result = matcher.match(args.question)
+    result = match_question(matcher, args.question)
     described = describe(result)
     if args.lang:
         described["lang"] = args.lang

@@ -12,6 +12,7 @@ import yaml
 from bot.core.errors import BotError
 from bot.core.languages import Lang, is_lang
 from bot.core.matching import Answer, Matcher, MatchResult, Suggestions, answer_language
+from bot.core.questions import match_question
 
 
 @dataclass(frozen=True, slots=True)
@@ -194,7 +195,7 @@ def load_questions(path: Path) -> list[LabelledQuestion]:
 def evaluate(matcher: Matcher, questions: list[LabelledQuestion]) -> Report:
     report = Report()
     for item in questions:
-        result = matcher.match(item.question)
+        result = match_question(matcher, item.question)
         got = answered_id(result)
         ok = got == item.expect
         lang = item.lang or "?"

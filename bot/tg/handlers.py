@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import re
-import unicodedata
 
 from telegram import Message, Update, User
 from telegram.constants import ChatType
@@ -18,6 +17,7 @@ from bot.core.languages import Lang, lang_from_code, resolve_lang
 from bot.core.matching import Answer, MatchResult, answer_language
 from bot.core.normalize import words
 from bot.core.question_log import question_outcome
+from bot.core.questions import clean, match_question
 from bot.core.views import QUIZ_ACTIONS, ConfirmBroadcast, QuizStep, ShowEntry, ShowMenu
 from bot.storage import Storage, StorageError
 from bot.tg.account_handlers import ACCOUNT_ACTIONS, AccountHandlers
@@ -177,7 +177,7 @@ class Handlers:
         message = update.effective_message
         if message is None or message.text is None:
             return
-        text = _clean(message.text)
+        text = clean(message.text)
         if message.chat.type != ChatType.PRIVATE:
             addressed = _addressed_text(message, text, context.bot.username)
             if addressed is None:
@@ -189,7 +189,7 @@ class Handlers:
             await send(message, conversation.no_words(chosen or telegram_lang))
             return
         snapshot = self.engine.snapshot
-        result = snapshot.matcher.match(anonymise(text, placeholders=False))
+        result = match_question(snapshot.matcher, text)
         lang = answer_language(result, chosen=chosen, telegram=telegram_lang)
         await send(message, conversation.reply_to_question(snapshot.knowledge, result, lang), lang)
         await self._log_question(text, result, lang)
@@ -278,11 +278,6 @@ class Handlers:
 
 def _telegram_lang(user: User | None) -> Lang:
     return resolve_lang(lang_from_code(user.language_code if user else None))
-
-
-def _clean(text: str) -> str:
-    """Drop control and format characters (zero-width, bidi) that would confuse matching."""
-    return "".join(ch if unicodedata.category(ch)[0] != "C" or ch in "\n\t" else " " for ch in text)
 
 
 def _addressed_text(message: Message, text: str, username: str | None) -> str | None:
