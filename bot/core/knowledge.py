@@ -67,6 +67,10 @@ class Source(_Model):
     title: NonEmpty
     url: Annotated[str, StringConstraints(pattern=r"^https?://\S+$")] | None = None
     as_of: NonEmpty = Field(description="Year or edition the fact applies to, shown to students.")
+    quote: NonEmpty | None = Field(
+        default=None,
+        description="The source's own sentence the fact rests on, verbatim, so a reviewer can check it.",
+    )
 
     @field_validator("as_of", mode="before")
     @classmethod
