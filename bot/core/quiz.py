@@ -61,12 +61,26 @@ class Question(_Model):
         return next((o for o in self.options if o.answer == answer), None)
 
 
+class JointFailure(_Model):
+    """Answers that fail a requirement only when they are all given; each one alone is a point to check.
+
+    For a requirement whose halves the source joins ambiguously (MIRAI 4: "... more than six months. Or had
+    never been accepted ..."): missing one half leaves it to the embassy, missing both fails it on any reading.
+    """
+
+    answers: dict[QuizToken, QuizToken] = Field(min_length=2)
+    """Question id: answer. The rule applies when the path gives every one of these answers."""
+    fails: Text
+    """The reason, for the verdict; it replaces the "to check" points of the answers it names."""
+
+
 class Quiz(_Model):
     """One programme's quiz. ``programme`` and ``version`` are set by the loader."""
 
     requirements: EntryId | None = None
     eligible: Text
     questions: tuple[Question, ...] = Field(min_length=1)
+    fails_together: tuple[JointFailure, ...] = ()
     programme: str = ""
     version: str = ""
 
@@ -168,25 +182,50 @@ def replay(quiz: Quiz, answers: tuple[int, ...]) -> Progress:
     return Progress(quiz, tuple(steps), current)
 
 
+def joint_failures(quiz: Quiz, steps: tuple[Step, ...]) -> tuple[tuple[JointFailure, tuple[int, ...]], ...]:
+    """The ``fails_together`` rules whose answers this path gives, each with the positions of those steps."""
+    given = {step.question.id: (position, step.option.answer) for position, step in enumerate(steps)}
+    matched: list[tuple[JointFailure, tuple[int, ...]]] = []
+    for rule in quiz.fails_together:
+        positions = [
+            hit[0]
+            for question_id, answer in rule.answers.items()
+            if (hit := given.get(question_id)) and hit[1] == answer
+        ]
+        if len(positions) == len(rule.answers):
+            matched.append((rule, tuple(sorted(positions))))
+    return tuple(matched)
+
+
 def verdict(progress: Progress) -> Verdict:
     """The outcome of a finished path: every failure, every point to check, not only the first."""
     if not progress.finished:
         raise QuizError("the quiz is not finished")
-    failures = tuple(
-        Finding(s.question, s.option, "fail", s.option.fails) for s in progress.steps if s.option.fails is not None
-    )
+    steps = progress.steps
+    joint = joint_failures(progress.quiz, steps)
+    # A joint failure is reported at the last of its steps, and replaces the checks of all its steps.
+    covered = {position for _, positions in joint for position in positions}
+    failures: list[Finding] = []
+    for position, s in enumerate(steps):
+        if s.option.fails is not None:
+            failures.append(Finding(s.question, s.option, "fail", s.option.fails))
+        failures.extend(
+            Finding(s.question, s.option, "fail", rule.fails) for rule, positions in joint if positions[-1] == position
+        )
     checks = tuple(
-        Finding(s.question, s.option, "check", s.option.check) for s in progress.steps if s.option.check is not None
+        Finding(s.question, s.option, "check", s.option.check)
+        for position, s in enumerate(steps)
+        if s.option.check is not None and position not in covered
     )
     alternatives = tuple(
         (step, alternative)
-        for step in progress.steps
+        for step in steps
         if step.option.instead is not None and (alternative := step.question.option(step.option.instead)) is not None
     )
     status: Literal["eligible", "not_eligible", "to_check"] = (
         "not_eligible" if failures else "to_check" if checks else "eligible"
     )
-    return Verdict(status, failures, checks, progress.steps, alternatives)
+    return Verdict(status, tuple(failures), checks, steps, alternatives)
 
 
 def paths(quiz: Quiz) -> Iterator[Progress]:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 
 from bot.core.errors import Problem
 from bot.core.quiz import END, MAX_DEPTH, STANDARD_ANSWERS, Quiz
@@ -43,6 +43,9 @@ def check_quiz(quiz: Quiz, entry_ids: set[str], file: str, line_of: LineOf) -> l
                 report((*here, "instead"), f"{name}: 'instead: {option.instead}' is not another answer here")
             if option.instead is not None and option.fails is None:
                 report((*here, "instead"), f"{name}: 'instead' goes with 'fails' (it offers another answer)")
+    for index, rule in enumerate(quiz.fails_together):
+        for path, message in _joint_failure_issues(quiz, index, rule.answers):
+            report(path, message)
     if problems:
         return problems  # reachability needs sound links
 
@@ -81,3 +84,21 @@ def check_quiz(quiz: Quiz, entry_ids: set[str], file: str, line_of: LineOf) -> l
         if question.id not in depth:
             report(("questions", index), f"question '{question.id}' can never be reached")
     return problems
+
+
+def _joint_failure_issues(
+    quiz: Quiz, index: int, answers: dict[str, str]
+) -> Iterator[tuple[tuple[str | int, ...], str]]:
+    """Each answer a ``fails_together`` rule names exists and is a point to check on its own (not a pass or a fail)."""
+    name = f"fails_together {index + 1}"
+    for question_id, answer in answers.items():
+        at: tuple[str | int, ...] = ("fails_together", index, "answers", question_id)
+        question = quiz.question(question_id)
+        option = question.option(answer) if question is not None else None
+        if question is None:
+            yield at, f"{name}: no question '{question_id}'"
+        elif option is None:
+            yield at, f"{name}: question '{question_id}' has no answer '{answer}'"
+        elif option.check is None:
+            # Alone, the answer must leave the requirement to check; a pass or a fail would make the rule moot.
+            yield at, f"{name}: question '{question_id}', answer '{answer}' needs a 'check' (what it means alone)"

@@ -29,6 +29,9 @@ def review(knowledge: KnowledgeBase, quiz: Quiz, lang: Lang, *, all_paths: bool 
             following = quiz.next_after(question, option)
             then = "" if option.then is None else f" -> {following.id if following else END}"
             yield f"   - {option_label(option, lang)}: {outcome}{then}"
+    for rule in quiz.fails_together:
+        together = " and ".join(f"{question_id}={answer}" for question_id, answer in rule.answers.items())
+        yield f"   Together, {together}: FAILS: {rule.fails[lang]}"
     every = list(paths(quiz))
     tally = Counter(verdict(p).status for p in every)
     yield ""

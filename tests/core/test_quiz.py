@@ -19,7 +19,7 @@ import yaml
 from bot.core.errors import QuizError
 from bot.core.knowledge import KnowledgeBase
 from bot.core.loading import load_knowledge
-from bot.core.quiz import MAX_DEPTH, Progress, Quiz, Verdict, paths, replay, verdict
+from bot.core.quiz import MAX_DEPTH, Progress, Quiz, Verdict, joint_failures, paths, replay, verdict
 from bot.core.quiz_review import review
 from tests.core.test_loading import entry, programme, texts, write
 
@@ -335,6 +335,79 @@ def test_an_unfinished_quiz_has_no_verdict(linear):
     """Asking for the verdict before the last question raises QuizError."""
     with pytest.raises(QuizError):
         verdict(replay(linear, (YES, YES)))
+
+
+# --- answers that fail only together (fails_together) ------------------------------------------------------
+
+
+def either_half_quiz() -> Quiz:
+    """Two halves of one requirement: each 'yes' alone is to check; both 'yes' fail it; then an age question."""
+
+    def half(question_id: str) -> dict[str, Any]:
+        return question(
+            question_id,
+            [
+                {"answer": "yes", "check": texts(f"Only {question_id}")},
+                {"answer": "no"},
+                {"answer": "unsure", "check": texts(f"Check {question_id}")},
+            ],
+        )
+
+    return Quiz.model_validate(
+        {
+            "eligible": texts("Fine"),
+            "questions": [half("lived"), half("exchange"), question("age", yes_no_unsure("age"))],
+            "fails_together": [{"answers": {"lived": "yes", "exchange": "yes"}, "fails": texts("Both halves")}],
+        }
+    )
+
+
+@pytest.mark.parametrize(
+    ("answers", "failures", "checks", "status"),
+    [
+        pytest.param((NO, NO, YES), [], [], "eligible", id="both halves met"),
+        pytest.param((YES, YES, YES), ["exchange"], [], "not_eligible", id="both halves not met"),
+        pytest.param((YES, NO, YES), [], ["lived"], "to_check", id="only the first half not met"),
+        pytest.param((NO, YES, YES), [], ["exchange"], "to_check", id="only the second half not met"),
+        pytest.param((YES, UNSURE, YES), [], ["lived", "exchange"], "to_check", id="one not met, one unsure"),
+        pytest.param((YES, YES, NO), ["exchange", "age"], [], "not_eligible", id="both not met and another fail"),
+        pytest.param((YES, YES, UNSURE), ["exchange"], ["age"], "not_eligible", id="both not met, another check"),
+    ],
+)
+def test_answers_that_fail_together_fail_only_together(answers, failures, checks, status):
+    """A fails_together rule fails the requirement when all its answers are given, at the last of them, and
+    replaces their checks; one of its answers alone stays a point to check."""
+    result = verdict(replay(either_half_quiz(), answers))
+
+    assert summary(result) == (failures, checks, status)
+    if "exchange" in failures:
+        assert result.failures[0].reason["en"] == "Both halves (en)"
+        assert result.failures[0].kind == "fail"
+
+
+def test_joint_failures_names_the_matched_rule_and_its_steps():
+    """joint_failures gives each matching rule with the positions of its steps, and nothing when one differs."""
+    quiz = either_half_quiz()
+
+    ((rule, positions),) = joint_failures(quiz, replay(quiz, (YES, YES, YES)).steps)
+    assert (rule.answers, positions) == ({"lived": "yes", "exchange": "yes"}, (0, 1))
+    assert joint_failures(quiz, replay(quiz, (YES, UNSURE, YES)).steps) == ()
+    assert joint_failures(quiz, replay(quiz, (YES,)).steps) == ()
+
+
+def test_the_review_shows_answers_that_fail_together(tmp_path):
+    """quiz-paths lists the fails_together rule with its reason, and the paths it fails."""
+    quiz_data = either_half_quiz().model_dump(exclude={"programme", "version"}, exclude_none=True)
+    quiz_data["requirements"] = "mirai.requirements"
+    knowledge = load(tmp_path, knowledge_files(mirai=quiz_data))
+    quiz = knowledge.quiz("mirai")
+    assert quiz is not None
+
+    lines = list(review(knowledge, quiz, "en"))
+
+    assert "   Together, lived=yes and exchange=yes: FAILS: Both halves (en)" in lines
+    assert "lived=yes, exchange=yes, age=yes -> NOT ELIGIBLE (exchange)" in lines
+    assert "lived=yes, exchange=no, age=yes -> TO CHECK (lived?)" in lines
 
 
 # --- every path ------------------------------------------------------------------------------------------

@@ -200,6 +200,69 @@ def test_a_quiz_mistake_is_reported_at_its_line(tmp_path, change, where, message
     )
 
 
+def joint(answers: dict[str, str]) -> Change:
+    def change(quiz: dict[str, Any]) -> None:
+        quiz["fails_together"] = [{"answers": answers, "fails": texts("Both")}]
+
+    return change
+
+
+def test_a_sound_fails_together_rule_loads(tmp_path):
+    """A rule naming two 'to check' answers of existing questions loads, and reaches the quiz."""
+    knowledge = load_knowledge(write(tmp_path, broken_mirai(joint({"nationality": "unsure", "age": "unsure"}))))
+
+    (rule,) = knowledge.quiz("mirai").fails_together
+    assert rule.answers == {"nationality": "unsure", "age": "unsure"}
+
+
+@pytest.mark.parametrize(
+    ("answers", "where", "message"),
+    [
+        pytest.param(
+            {"nationality": "unsure", "nowhere": "yes"},
+            ("fails_together:", "nowhere:"),
+            "quiz: fails_together 1: no question 'nowhere'",
+            id="unknown question",
+        ),
+        pytest.param(
+            {"nationality": "unsure", "age": "maybe"},
+            ("fails_together:", "age:"),
+            "quiz: fails_together 1: question 'age' has no answer 'maybe'",
+            id="unknown answer",
+        ),
+        pytest.param(
+            {"nationality": "unsure", "age": "no"},
+            ("fails_together:", "age:"),
+            "quiz: fails_together 1: question 'age', answer 'no' needs a 'check' (what it means alone)",
+            id="an answer that already fails",
+        ),
+        pytest.param(
+            {"nationality": "yes", "age": "unsure"},
+            ("fails_together:", "nationality:"),
+            "quiz: fails_together 1: question 'nationality', answer 'yes' needs a 'check' (what it means alone)",
+            id="an answer that passes",
+        ),
+        pytest.param(
+            {"nationality": "unsure"},
+            ("fails_together:", "answers:"),
+            "quiz.fails_together.0.answers: needs at least 2 items",
+            id="a single answer",
+        ),
+    ],
+)
+def test_a_fails_together_mistake_is_reported_at_its_line(tmp_path, answers, where, message):
+    """Each mistake in a fails_together rule is the only problem, at the line of the answer at fault."""
+    files = broken_mirai(joint(answers))
+
+    problem = only_problem(write(tmp_path, files))
+
+    assert (problem.file, problem.line, problem.message) == (
+        "mirai.yaml",
+        line_after(files["mirai.yaml"], "quiz:", *where),
+        message,
+    )
+
+
 def test_every_quiz_mistake_is_reported_not_only_the_first(tmp_path):
     """Several mistakes in one quiz are all reported, each at its own line."""
 

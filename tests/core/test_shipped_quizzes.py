@@ -3,8 +3,9 @@
 Every path through each quiz is enumerated and its verdict compared with what the tables below say it must
 be, worked out from the answers alone. The tables are written from the source page
 (/work/shared/source/exchange-programs.txt, the MIRAI 2019-2020 requirements and "Belgian nationals are only
-eligible for a position of CIR") and the additional facts (the JET criteria with their years), never from the
-YAML: a staff edit that changes an outcome, drops a question or reorders them fails a test here.
+eligible for a position of CIR"; its copy in knowledge/sources/ when that is not on the machine) and the
+additional facts (the JET criteria with their years), never from the YAML: a staff edit that changes an
+outcome, drops a question or reorders them fails a test here.
 """
 
 from __future__ import annotations
@@ -26,28 +27,34 @@ from bot.tg.render import MESSAGE_LIMIT, html_chunks
 from tests.fake_bot_api import parse_html
 
 SOURCE_PAGE: Final = Path("/work/shared/source/exchange-programs.txt")
+PAGE_COPY: Final = Path(__file__).resolve().parents[2] / "knowledge" / "sources" / "exchange-programs.txt"
 
 # --- MIRAI: the page's nine requirements ---------------------------------------------------------------------
 
-MIRAI_TABLE: Final[dict[str, tuple[int, str, str]]] = {
+MIRAI_TABLE: Final[dict[str, tuple[int, str | None, str]]] = {
     # question id: (requirement number on the page, the answer that fails it, the answer that leaves it to check)
     "nationality": (1, "no", "unsure"),
     "enrolment": (2, "no", "unsure"),
     "passport": (3, "no", "unsure"),
-    "japan_stay": (4, "no", "unsure"),
+    # Requirement 4 joins its two halves with "Or": each is asked on its own and fails nothing alone.
+    "japan_residence": (4, None, "unsure"),  # "do not have experience of residing in Japan for more than six months"
+    "earlier_exchange": (4, None, "unsure"),  # "Or had never be accepted Japanese government sponsored ... programs"
     "age": (5, "no", "unsure"),
     "grades": (6, "no", "unsure"),
     "english": (7, "no", "unsure"),
     "health": (8, "no", "unsure"),
     "sns": (9, "no", "unsure"),
 }
-MIRAI_PASS: Final = "yes"
+REQUIREMENT_4_HALVES: Final = ("japan_residence", "earlier_exchange")
+HALF_NOT_MET: Final = "yes"  # "yes, I have lived there that long" / "yes, I was accepted on one"
+HALF_MET: Final = "no"
 MIRAI_PAGE_WORDS: Final[dict[int, str]] = {
     # requirement number: words of that requirement on the page, so the numbers above are the page's own
     1: "Applicants have Belgian nationality and do not have Japanese nationality.",
     2: "belong to schools or institutions located in Belgium.",
     3: "Applicants have a valid passport that is validated during the entire period of the program",
-    4: "Applicants do not have experience of residing in Japan for more than six months.",
+    4: "Applicants do not have experience of residing in Japan for more than six months. Or had never be accepted "
+    "Japanese government sponsored scholastic exchange programs before.",
     5: "Applicants must be aged 20 or over.",
     6: "Applicants submit photocopy of certification of your latest academic grade.",
     7: "Applicants can communicate with other participants in English without difficulty.",
@@ -65,7 +72,7 @@ JET_TABLE: Final[dict[str, tuple[str, str, str]]] = {
     # question id: (year of the source the requirement comes from, the failing answer, the 'to check' answer)
     "nationality": ("2015-2016", "no", "unsure"),  # nationality of the recruiting country (official JET site)
     "degree": ("2015-2016", "no", "unsure"),  # a bachelor's degree by the arrival date (official JET site)
-    "japanese": ("2025", "no", "unsure"),  # a functional command of Japanese for CIR (general JET guidance)
+    "japanese": ("2025", "no", "unsure"),  # a functional command of Japanese for CIR (Embassy of Japan in India)
     "health": ("2015-2016", "no", "unsure"),  # mentally and physically healthy (official JET site)
     "adapt": ("2015-2016", "no", "unsure"),  # able to adapt to living and working in Japan (official JET site)
 }
@@ -79,6 +86,22 @@ def expected_verdict(answered: list[tuple[str, str]], table: dict[str, tuple[obj
     """Failures: the questions answered with their failing answer; checks: those answered 'unsure'."""
     failures = [q for q, answer in answered if answer == table[q][1]]
     checks = [q for q, answer in answered if answer == table[q][2]]
+    return failures, checks, "not_eligible" if failures else "to_check" if checks else "eligible"
+
+
+def mirai_expected(answered: list[tuple[str, str]]) -> Expected:
+    """Requirements 1-3 and 5-9: 'no' fails, 'unsure' is to check. Requirement 4 (two halves joined by "Or"):
+    both halves met passes; both not met fails (at the second half); exactly one not met is to check, as is
+    'unsure'."""
+    missed = [q for q, answer in answered if q in REQUIREMENT_4_HALVES and answer == HALF_NOT_MET]
+    failures, checks = [], []
+    for q, answer in answered:
+        if answer == MIRAI_TABLE[q][1]:
+            failures.append(q)
+        if answer == MIRAI_TABLE[q][2] or (q in missed and len(missed) == 1):
+            checks.append(q)
+        if q == REQUIREMENT_4_HALVES[-1] and len(missed) == 2:
+            failures.append(q)
     return failures, checks, "not_eligible" if failures else "to_check" if checks else "eligible"
 
 
@@ -130,10 +153,13 @@ def jet_paths(jet: Quiz) -> list[Progress]:
 # --- MIRAI ---------------------------------------------------------------------------------------------------
 
 
-@pytest.mark.skipif(not SOURCE_PAGE.exists(), reason="the source page is not on this machine")
-def test_the_page_lists_nine_requirements_with_the_words_of_the_table() -> None:
+@pytest.mark.parametrize("page_path", [PAGE_COPY, SOURCE_PAGE], ids=["copy in the repository", "shared source"])
+def test_the_page_lists_nine_requirements_with_the_words_of_the_table(page_path: Path) -> None:
     """The source page numbers nine MIRAI requirements, and each number in the table is the one with its words."""
-    page = SOURCE_PAGE.read_text(encoding="utf-8")
+    if not page_path.exists():
+        assert page_path == SOURCE_PAGE, "the repository's copy of the page is missing"
+        return  # the shared source lives outside the repository; the copy is always checked
+    page = page_path.read_text(encoding="utf-8")
     section = page.split("Requirements for candidates:", 1)[1].split("The Japan Exchange and Teaching", 1)[0]
     numbered = dict(re.findall(r"^\s*(\d+)\.\s+(.+)$", section, re.MULTILINE))
     assert sorted(int(n) for n in numbered) == list(range(1, 10))
@@ -141,56 +167,102 @@ def test_the_page_lists_nine_requirements_with_the_words_of_the_table() -> None:
         assert words in numbered[str(number)], (number, numbered[str(number)])
 
 
-def test_the_nine_mirai_questions_map_one_to_one_onto_the_nine_requirements(mirai: Quiz) -> None:
-    """MIRAI asks exactly one question per page requirement, in the page's order."""
+def test_the_mirai_questions_follow_the_nine_requirements_in_order(mirai: Quiz) -> None:
+    """MIRAI asks one question per page requirement, in the page's order, and requirement 4 as its two halves."""
     assert [q.id for q in mirai.questions] == list(MIRAI_TABLE)
     numbers = [MIRAI_TABLE[q.id][0] for q in mirai.questions]
-    assert numbers == list(range(1, 10))
+    assert numbers == [1, 2, 3, 4, 4, 5, 6, 7, 8, 9]
     assert set(numbers) == set(MIRAI_PAGE_WORDS)
 
 
 def test_each_mirai_question_offers_yes_no_and_unsure(mirai: Quiz) -> None:
-    """Every MIRAI question is answered yes (passes), no (fails) or unsure (to check), nothing else."""
+    """Every MIRAI question is answered yes, no or unsure, nothing else; none jumps or offers another answer."""
     for question in mirai.questions:
-        _, failing, unsure = MIRAI_TABLE[question.id]
-        assert sorted(o.answer for o in question.options) == sorted((MIRAI_PASS, failing, unsure)), question.id
+        assert sorted(o.answer for o in question.options) == sorted(("yes", "no", "unsure")), question.id
         assert all(o.then is None and o.instead is None for o in question.options), question.id
 
 
 def test_each_mirai_failure_cites_its_page_requirement_in_every_language(mirai: Quiz) -> None:
-    """The reason for failing a requirement names that requirement's number on the page, and no other."""
+    """The reason for failing a requirement names that requirement's number on the page, and no other; the
+    halves of requirement 4 fail only together, with a reason citing 4."""
     for question in mirai.questions:
         number, failing, _ = MIRAI_TABLE[question.id]
+        if failing is None:
+            assert all(o.fails is None for o in question.options), question.id
+            continue
         option = question.option(failing)
         assert option is not None
         assert option.fails is not None
         for lang in LANGUAGES:
             cited = re.findall(rf"\({REQUIREMENT_WORD[lang]} (\d+)\)", option.fails[lang])
             assert cited == [str(number)], (question.id, lang, option.fails[lang])
+    (rule,) = mirai.fails_together
+    assert rule.answers == dict.fromkeys(REQUIREMENT_4_HALVES, HALF_NOT_MET)
+    for lang in LANGUAGES:
+        assert re.findall(rf"\({REQUIREMENT_WORD[lang]} (\d+)\)", rule.fails[lang]) == ["4"], lang
+
+
+def test_each_half_of_requirement_4_alone_quotes_the_page_and_its_or(mirai: Quiz) -> None:
+    """Missing one half of requirement 4 is to check with the embassy, and the reason quotes the page's own
+    sentence, "Or" included, in every language: the student sees why it is ambiguous."""
+    for question_id in REQUIREMENT_4_HALVES:
+        question = mirai.question(question_id)
+        assert question is not None
+        alone = question.option(HALF_NOT_MET)
+        met = question.option(HALF_MET)
+        assert alone is not None
+        assert met is not None
+        assert (met.fails, met.check) == (None, None)
+        assert alone.fails is None
+        assert alone.check is not None
+        for lang in LANGUAGES:
+            assert MIRAI_PAGE_WORDS[4] in alone.check[lang], (question_id, lang)
+            assert "embass" in alone.check[lang] or "ambassade" in alone.check[lang], (question_id, lang)
 
 
 def test_every_mirai_path_is_every_combination_of_answers(mirai_paths: list[Progress]) -> None:
-    """MIRAI has 3^9 paths: every combination of the three answers to the nine questions, each once."""
-    assert len(mirai_paths) == 3**9
+    """MIRAI has 3^10 paths: every combination of the three answers to the ten questions, each once."""
+    assert len(mirai_paths) == 3**10
     combinations = {tuple(answer for _, answer in answered(p)) for p in mirai_paths}
-    assert combinations == set(itertools.product(("yes", "no", "unsure"), repeat=9))
+    assert combinations == set(itertools.product(("yes", "no", "unsure"), repeat=10))
     for progress in mirai_paths:
         assert [q for q, _ in answered(progress)] == list(MIRAI_TABLE)
 
 
 def test_every_mirai_verdict_follows_the_requirements_table(mirai_paths: list[Progress]) -> None:
-    """On every MIRAI path the failures are exactly the 'no' answers and the checks exactly the 'unsure' ones."""
+    """On every MIRAI path the verdict is the table's: 'no' fails and 'unsure' is to check, except requirement 4,
+    which fails only when both halves are not met and is to check when one is."""
     statuses: dict[str, int] = {}
     for progress in mirai_paths:
         result = verdict(progress)
         path = answered(progress)
-        assert actual(result) == expected_verdict(path, MIRAI_TABLE), path
+        assert actual(result) == mirai_expected(path), path
         assert result.alternatives == ()
         for finding in (*result.failures, *result.checks):
             assert all(finding.reason[lang].strip() for lang in LANGUAGES), path
         statuses[result.status] = statuses.get(result.status, 0) + 1
-    # One all-yes path; 2^9 - 1 paths of yes and unsure with at least one unsure; the rest have a 'no'.
-    assert statuses == {"eligible": 1, "to_check": 2**9 - 1, "not_eligible": 3**9 - 2**9}
+    # Without a failure: the eight other questions passed or unsure (2^8), and the halves anything but both
+    # 'yes' (8 of 9). One of those passes everything; the rest are to check.
+    assert statuses == {"eligible": 1, "to_check": 2**8 * 8 - 1, "not_eligible": 3**10 - 2**8 * 8}
+
+
+def test_the_four_ways_through_requirement_4(mirai: Quiz) -> None:
+    """Everything else passing: both halves met is eligible, both not met is not eligible, one not met is to
+    check with the embassy (whichever it is)."""
+    rest = {q: "yes" for q in MIRAI_TABLE if q not in REQUIREMENT_4_HALVES}
+    for residence, exchange, status in [
+        ("no", "no", "eligible"),
+        ("yes", "yes", "not_eligible"),
+        ("yes", "no", "to_check"),
+        ("no", "yes", "to_check"),
+    ]:
+        chosen = {**rest, "japan_residence": residence, "earlier_exchange": exchange}
+        answers = []
+        for question in mirai.questions:
+            option = question.option(chosen[question.id])
+            assert option is not None
+            answers.append(question.options.index(option))
+        assert verdict(replay(mirai, tuple(answers))).status == status, (residence, exchange)
 
 
 # --- JET -----------------------------------------------------------------------------------------------------
@@ -284,19 +356,27 @@ def test_every_reason_question_and_label_is_written_in_every_language(
     for where, text in texts:
         for lang in LANGUAGES:
             assert text[lang].strip(), (where, lang)
+    texts += [("fails_together", rule.fails) for rule in quiz.fails_together]
     for question in quiz.questions:
+        half = programme_id == "mirai" and question.id in REQUIREMENT_4_HALVES
         for option in question.options:
-            fails = option.answer == "no" or (programme_id == "jet" and option.answer in JET_CLOSED)
+            fails = (option.answer == "no" and not half) or (programme_id == "jet" and option.answer in JET_CLOSED)
+            check = option.answer == "unsure" or (half and option.answer == HALF_NOT_MET)
             assert (option.fails is not None) == fails, (question.id, option.answer)
-            assert (option.check is not None) == (option.answer == "unsure"), (question.id, option.answer)
+            assert (option.check is not None) == check, (question.id, option.answer)
 
 
 # --- every screen fits one Telegram message, so each answer edits the quiz message in place -------------------
 
 
 def longest_verdict_paths(all_paths: list[Progress]) -> list[Progress]:
-    """The paths whose verdict may be the longest: no 'yes' answer (a 'yes' only drops a line), and all 'yes'."""
-    return [p for p in all_paths if all(a != "yes" for _, a in answered(p)) or all(a == "yes" for _, a in answered(p))]
+    """The paths whose verdict may be the longest: no passing answer (a pass only drops a line), and all 'yes'.
+    For the halves of MIRAI requirement 4 'yes' is a line too, so they take every answer."""
+
+    def long(path: list[tuple[str, str]]) -> bool:
+        return all(a != "yes" or q in REQUIREMENT_4_HALVES for q, a in path)
+
+    return [p for p in all_paths if long(answered(p)) or all(a == "yes" for _, a in answered(p))]
 
 
 @pytest.mark.parametrize("programme_id", ["mirai", "jet"])

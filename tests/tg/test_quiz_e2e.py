@@ -37,7 +37,7 @@ from tests.tg.test_conversation_e2e import (  # log_guard: the bot logs no warni
 OTHER_USER = USER + 1
 YES = {"en": "Yes", "fr": "Oui", "nl": "Ja"}
 NO = {"en": "No", "fr": "Non", "nl": "Nee"}
-UNSURE = {"en": "I'm not sure", "fr": "Je ne sais pas", "nl": "Ik weet het niet zeker"}
+UNSURE = {"en": "I'm not sure", "fr": "Je ne suis pas sûr(e)", "nl": "Ik weet het niet zeker"}
 BACK = {"en": "◀ Back", "fr": "◀ Retour", "nl": "◀ Terug"}
 START_AGAIN = {"en": "Start again", "fr": "Recommencer", "nl": "Opnieuw beginnen"}
 CANCEL = {"en": "Cancel", "fr": "Annuler", "nl": "Annuleren"}
@@ -80,6 +80,15 @@ CANCELLED = {
 EXPIRED = "This quiz has changed or expired since this message. Please start again."
 INSTEAD = "Answer “{}” instead"
 EMBASSY_PAGE = "https://www.be.emb-japan.go.jp/itpr_en/study_exchange.html"
+MIRAI_QUESTIONS = 10  # the page's nine requirements, the fourth asked as its two halves
+# The answer that meets each MIRAI requirement: "Yes", except the halves of requirement 4, asked as
+# "Have you ever lived in Japan for more than six months?" and "... been accepted on ... programme?".
+MIRAI_NO_PASSES = ("japan_residence", "earlier_exchange")
+
+
+def passing(question_id: str) -> dict[str, str]:
+    """The labels (per language) of the answer that meets this MIRAI requirement."""
+    return NO if question_id in MIRAI_NO_PASSES else YES
 
 
 # ------------------------------------------------------------------------------------------------ helpers
@@ -132,10 +141,10 @@ async def bot_with(api: FakeBotApi, engine: Engine) -> AsyncIterator[App]:
 # ------------------------------------------------------------------------------------------- a full run
 
 
-async def test_all_yes_to_mirai_is_eligible_in_ten_taps_all_in_one_message(
+async def test_meeting_every_mirai_requirement_is_eligible_in_eleven_taps_all_in_one_message(
     fake_api: FakeBotApi, running_bot: App, engine: Engine
 ) -> None:
-    """/eligible, MIRAI and nine "Yes" edit one message question by question into an "eligible" verdict."""
+    """/eligible, MIRAI and ten passing answers edit one message question by question into an "eligible" verdict."""
     mirai = quiz_of(engine, "mirai")
     chooser = await ask(fake_api, "/eligible")
     assert chooser.method == "sendMessage"
@@ -145,12 +154,12 @@ async def test_all_yes_to_mirai_is_eligible_in_ten_taps_all_in_one_message(
     taps = 0
     seen = await answer(fake_api, chooser, "MIRAI")
     taps += 1
-    for number in range(1, 10):
-        assert_question(seen, mirai, number, 9)
+    for number in range(1, MIRAI_QUESTIONS + 1):
+        assert_question(seen, mirai, number, MIRAI_QUESTIONS)
         assert seen.labels[:3] == [YES["en"], NO["en"], UNSURE["en"]]
-        seen = await answer(fake_api, seen, YES["en"])
+        seen = await answer(fake_api, seen, passing(mirai.questions[number - 1].id)["en"])
         taps += 1
-    assert taps < 12
+    assert taps == MIRAI_QUESTIONS + 1
 
     verdict = seen
     assert ELIGIBLE["en"] in verdict.text
@@ -159,16 +168,16 @@ async def test_all_yes_to_mirai_is_eligible_in_ten_taps_all_in_one_message(
     assert mirai.eligible["en"].splitlines()[0] in verdict.text
     assert EMBASSY_PAGE in verdict.text
     lines = verdict.text.split("\n")
-    answers = lines[lines.index(YOUR_ANSWERS["en"]) + 1 :][:9]
-    assert answers == [f"• {q.ask['en']} {YES['en']}" for q in mirai.questions]
+    answers = lines[lines.index(YOUR_ANSWERS["en"]) + 1 :][:MIRAI_QUESTIONS]
+    assert answers == [f"• {q.ask['en']} {passing(q.id)['en']}" for q in mirai.questions]
     assert verdict.text.endswith(INDICATION["en"])
     assert verdict.buttons == [
         [(title(engine, "programs.timing"), "e|programs.timing")],
         [(title(engine, "mirai.requirements"), "e|mirai.requirements")],
         [(START_AGAIN["en"], f"q|mirai|{mirai.version}|"), (MAIN_MENU["en"], "M")],
     ]
-    assert len(fake_api.sent_messages(USER)) == 1, "one message, edited ten times"
-    assert len([c for c in fake_api.calls_to("editMessageText") if c.ok]) == 10
+    assert len(fake_api.sent_messages(USER)) == 1, "one message, edited eleven times"
+    assert len([c for c in fake_api.calls_to("editMessageText") if c.ok]) == MIRAI_QUESTIONS + 1
 
     timing = await tap(fake_api, verdict, title(engine, "programs.timing"))
     assert timing.method == "sendMessage"
@@ -180,10 +189,10 @@ async def test_two_failures_and_a_check_are_all_listed_with_their_entries(
 ) -> None:
     """Two "No" and one "not sure" give a verdict listing both failures and the check, each with its entry's button."""
     mirai = quiz_of(engine, "mirai")
-    answers = {"enrolment": NO["en"], "japan_stay": UNSURE["en"], "age": NO["en"]}
+    answers = {"enrolment": NO["en"], "earlier_exchange": UNSURE["en"], "age": NO["en"]}
     seen = await ask(fake_api, "/eligible mirai")
     for question in mirai.questions:
-        seen = await answer(fake_api, seen, answers.get(question.id, YES["en"]))
+        seen = await answer(fake_api, seen, answers.get(question.id, passing(question.id)["en"]))
 
     assert NOT_ELIGIBLE["en"] in seen.text
     lines = seen.text.split("\n")
@@ -193,19 +202,19 @@ async def test_two_failures_and_a_check_are_all_listed_with_their_entries(
         option = by_id[question_id].option("no" if kind == "fails" else "unsure")
         assert option is not None
         text = getattr(option, kind)
-        return f"• {title(engine, f'mirai.{question_id}')}: {text['en']}"
+        return f"• {title(engine, by_id[question_id].about or '')}: {text['en']}"
 
     not_met = lines.index(NOT_MET["en"])
     assert lines[not_met + 1 : not_met + 3] == [reason("enrolment", "fails"), reason("age", "fails")]
     to_check = lines.index(CHECK["en"])
-    assert lines[to_check + 1] == reason("japan_stay", "check")
+    assert lines[to_check + 1] == reason("earlier_exchange", "check")
     assert [b for b in seen.bold if b.startswith("MIRAI:")] == [
         title(engine, "mirai.enrolment"),
         title(engine, "mirai.age"),
         title(engine, "mirai.japan_stay"),
     ]
     assert f"• {by_id['enrolment'].ask['en']} {NO['en']}" in lines
-    assert f"• {by_id['japan_stay'].ask['en']} {UNSURE['en']}" in lines
+    assert f"• {by_id['earlier_exchange'].ask['en']} {UNSURE['en']}" in lines
     assert mirai.eligible["en"].splitlines()[0] not in seen.text, "no next steps when not eligible"
     assert seen.text.endswith(INDICATION["en"])
     entries = ["mirai.enrolment", "mirai.age", "mirai.japan_stay", "contact.embassy", "mirai.requirements"]
@@ -227,18 +236,18 @@ async def test_back_changes_the_previous_answer(fake_api: FakeBotApi, running_bo
     """Back returns to the previous question, and the answer given there instead is the one the verdict uses."""
     mirai = quiz_of(engine, "mirai")
     first = await ask(fake_api, "/eligible mirai")
-    assert_question(first, mirai, 1, 9)
+    assert_question(first, mirai, 1, MIRAI_QUESTIONS)
     second = await answer(fake_api, first, YES["en"])
     third = await answer(fake_api, second, YES["en"])
-    assert_question(third, mirai, 3, 9)
+    assert_question(third, mirai, 3, MIRAI_QUESTIONS)
 
     back = await answer(fake_api, third, BACK["en"])
-    assert_question(back, mirai, 2, 9)
+    assert_question(back, mirai, 2, MIRAI_QUESTIONS)
     assert (back.text, back.buttons) == (second.text, second.buttons)
     seen = await answer(fake_api, back, NO["en"])
-    assert_question(seen, mirai, 3, 9)
-    for _ in range(7):
-        seen = await answer(fake_api, seen, YES["en"])
+    assert_question(seen, mirai, 3, MIRAI_QUESTIONS)
+    for question in mirai.questions[2:]:
+        seen = await answer(fake_api, seen, passing(question.id)["en"])
 
     assert NOT_ELIGIBLE["en"] in seen.text
     assert f"• {mirai.questions[1].ask['en']} {NO['en']}" in seen.text.split("\n")
@@ -262,13 +271,13 @@ async def test_start_again_goes_back_to_question_one(fake_api: FakeBotApi, runni
     seen = first
     for label in (NO["en"], UNSURE["en"], YES["en"]):
         seen = await answer(fake_api, seen, label)
-    assert_question(seen, mirai, 4, 9)
+    assert_question(seen, mirai, 4, MIRAI_QUESTIONS)
 
     again = await answer(fake_api, seen, START_AGAIN["en"])
-    assert_question(again, mirai, 1, 9)
+    assert_question(again, mirai, 1, MIRAI_QUESTIONS)
     assert (again.text, again.buttons) == (first.text, first.buttons)
 
-    for _ in range(9):
+    for _ in range(MIRAI_QUESTIONS):
         again = await answer(fake_api, again, NO["en"])
     assert NOT_ELIGIBLE["en"] in again.text
     restarted = await answer(fake_api, again, START_AGAIN["en"])
@@ -328,7 +337,7 @@ async def test_the_menus_check_my_eligibility_button_starts_the_quiz_in_place(
     if where == "main menu":
         assert CHOOSE["en"] in seen.text
         seen = await answer(fake_api, seen, "MIRAI")
-    assert_question(seen, quiz_of(engine, "mirai"), 1, 9)
+    assert_question(seen, quiz_of(engine, "mirai"), 1, MIRAI_QUESTIONS)
 
 
 # ---------------------------------------------------------------------------------------------------- JET
@@ -384,14 +393,14 @@ async def test_the_quiz_in_french_and_dutch(fake_api: FakeBotApi, running_bot: A
     assert CHOOSE[lang] in chooser.text
     assert chooser.labels[-1] == CANCEL[lang]
     seen = await answer(fake_api, chooser, "MIRAI", lang=lang)
-    assert_question(seen, mirai, 1, 9, lang)
+    assert_question(seen, mirai, 1, MIRAI_QUESTIONS, lang)
     assert seen.labels == [YES[lang], NO[lang], UNSURE[lang], CANCEL[lang]]
     seen = await answer(fake_api, seen, NO[lang], lang=lang)
-    assert_question(seen, mirai, 2, 9, lang)
+    assert_question(seen, mirai, 2, MIRAI_QUESTIONS, lang)
     assert seen.labels == [YES[lang], NO[lang], UNSURE[lang], BACK[lang], START_AGAIN[lang], CANCEL[lang]]
     seen = await answer(fake_api, seen, UNSURE[lang], lang=lang)
-    for _ in range(7):
-        seen = await answer(fake_api, seen, YES[lang], lang=lang)
+    for question in mirai.questions[2:]:
+        seen = await answer(fake_api, seen, passing(question.id)[lang], lang=lang)
 
     nationality, enrolment = mirai.questions[0], mirai.questions[1]
     assert nationality.options[1].fails is not None
@@ -421,7 +430,7 @@ async def test_a_quiz_keeps_the_language_it_started_in(fake_api: FakeBotApi, run
     mirai = quiz_of(engine, "mirai")
     first = await ask(fake_api, "/eligible mirai", lang="fr")
     second = await answer(fake_api, first, YES["fr"], lang="en")
-    assert_question(second, mirai, 2, 9, "fr")
+    assert_question(second, mirai, 2, MIRAI_QUESTIONS, "fr")
 
 
 # ------------------------------------------------------------------------------------------------- cancel
@@ -497,9 +506,9 @@ async def test_an_old_button_after_a_knowledge_reload_asks_to_start_again(fake_a
         assert "message is not modified" in (refused.description or "")
 
         again = await answer(fake_api, stale, START_AGAIN["en"])
-        assert_question(again, after, 1, 9)
+        assert_question(again, after, 1, MIRAI_QUESTIONS)
         edited = await answer(fake_api, again, YES["en"])
-        assert_question(edited, after, 2, 9)
+        assert_question(edited, after, 2, MIRAI_QUESTIONS)
         assert new_text in edited.text
         assert old_text not in edited.text
 
@@ -509,11 +518,11 @@ async def test_an_old_button_after_a_knowledge_reload_asks_to_start_again(fake_a
     [
         ("q|mirai|zzzzzz|0", "out of date"),  # not a version
         ("q|mirai|{mirai}|9", "out of date"),  # no question has a tenth option
-        ("q|mirai|{mirai}|0000000000000", "Question 1 of 9"),  # thirteen answers to a nine-question quiz
-        ("q|mirai|{mirai}|0000000000", "Question 1 of 9"),  # one answer too many
-        ("q|mirai|{mirai}|3", "Question 1 of 9"),  # the first question has three options
-        ("q|mirai|abcdef|0", "Question 1 of 9"),  # a version that never was
-        ("q|mirai|{jet}|0", "Question 1 of 9"),  # another quiz's version
+        ("q|mirai|{mirai}|0000000000000", "Question 1 of 10"),  # thirteen answers to a ten-question quiz
+        ("q|mirai|{mirai}|00000000000", "Question 1 of 10"),  # one answer too many
+        ("q|mirai|{mirai}|3", "Question 1 of 10"),  # the first question has three options
+        ("q|mirai|abcdef|0", "Question 1 of 10"),  # a version that never was
+        ("q|mirai|{jet}|0", "Question 1 of 10"),  # another quiz's version
         ("q|jet|{jet}|10", "Question 1 of 6"),  # ALT ends the quiz: no second answer
         ("q|erasmus|abcdef|", CHOOSE["en"]),  # a programme without a quiz: the choice of programme
         ("q|mirai|{mirai}|0|de", "out of date"),  # a language the bot does not speak
@@ -563,12 +572,12 @@ async def test_a_double_tap_on_an_answer_changes_the_state_once(
     assert isinstance(answered, list)
 
     second = await next_seen(fake_api, USER)
-    assert_question(second, mirai, 2, 9)
+    assert_question(second, mirai, 2, MIRAI_QUESTIONS)
     stored = fake_api.message(USER, first.message["message_id"])
     assert stored is not None
     assert stored["text"] == second.text
     third = await answer(fake_api, second, YES["en"])
-    assert_question(third, mirai, 3, 9)
+    assert_question(third, mirai, 3, MIRAI_QUESTIONS)
     assert len(fake_api.calls_to("editMessageText")) == 3
     assert len(fake_api.sent_messages(USER)) == 1
 
@@ -579,23 +588,23 @@ async def test_two_users_taking_the_quiz_at_once_keep_their_own_answers(
     """Two students answering at the same time each get the verdict of their own answers, in their own language."""
     mirai = quiz_of(engine, "mirai")
     plans: dict[int, tuple[Lang, list[dict[str, str]]]] = {
-        USER: ("en", [NO] * 2 + [YES] * 7),
-        OTHER_USER: ("fr", [YES] * 8 + [UNSURE]),
+        USER: ("en", [NO] * 2 + [passing(q.id) for q in mirai.questions[2:]]),
+        OTHER_USER: ("fr", [passing(q.id) for q in mirai.questions[:-1]] + [UNSURE]),
     }
     screens: dict[int, Seen] = {}
     for user, (lang, _) in plans.items():
         fake_api.send_text("/eligible mirai", user_id=user, language_code=lang)
     for user in plans:
         screens[user] = await next_seen(fake_api, user)
-    for number in range(9):
+    for number in range(MIRAI_QUESTIONS):
         for user, (lang, labels) in plans.items():  # both taps are queued before either is answered
             seen = screens[user]
             fake_api.send_callback(callback_data(seen, labels[number][lang]), seen.message, user_id=user)
         for user, (lang, _) in plans.items():
             shown = await next_seen(fake_api, user)
             assert shown.message["message_id"] == screens[user].message["message_id"]
-            if number < 8:
-                assert_question(shown, mirai, number + 2, 9, lang)
+            if number < MIRAI_QUESTIONS - 1:
+                assert_question(shown, mirai, number + 2, MIRAI_QUESTIONS, lang)
             screens[user] = shown
 
     mine, theirs = screens[USER], screens[OTHER_USER]
