@@ -41,7 +41,9 @@ from bot.tg.admin_handlers import AdminHandlers
 from bot.tg.alert_handlers import AlertHandlers
 from bot.tg.handlers import Handlers
 from bot.tg.jobs import schedule_alerts, schedule_housekeeping, wake_dispatcher
+from bot.tg.page_watch import StaffNotifier, schedule_page_watch
 from bot.tg.rate_limit import PacedRateLimiter
+from bot.watcher import PageWatcher
 
 log = logging.getLogger(__name__)
 
@@ -67,6 +69,7 @@ class Services:
     database: Database
     storage: Storage
     dispatcher: AlertDispatcher
+    watcher: PageWatcher | None = None  # None when WATCH_URL is empty
 
 
 def build_services(settings: Settings, engine: Engine) -> Services:
@@ -79,7 +82,8 @@ def build_services(settings: Settings, engine: Engine) -> Services:
         reminder_days=settings.alert_reminder_days,
         worker_id=f"{socket.gethostname()}-{os.getpid()}-{secrets.token_hex(3)}",
     )
-    return Services(settings, engine, database, storage, dispatcher)
+    watcher = PageWatcher(storage, engine, settings.watch_url) if settings.watch_url is not None else None
+    return Services(settings, engine, database, storage, dispatcher, watcher)
 
 
 def build_application(settings: Settings, engine: Engine, services: Services | None = None) -> Application:  # type: ignore[type-arg]
@@ -113,7 +117,11 @@ def build_application(settings: Settings, engine: Engine, services: Services | N
     alerts = AlertHandlers(services.dispatcher, services.storage, settings.admin_ids, rescheduled)
     account = AccountHandlers(services.storage, settings.question_retention_days)
     admin = AdminHandlers(
-        engine, services.storage, settings.admin_ids, lambda: wake_dispatcher(application, services.dispatcher)
+        engine,
+        services.storage,
+        settings.admin_ids,
+        lambda: wake_dispatcher(application, services.dispatcher),
+        watch_url=services.watcher.url if services.watcher is not None else None,
     )
     register_handlers(application, Handlers(engine, alerts, account, admin, services.storage))
     application.bot_data["services"] = services
@@ -148,12 +156,17 @@ def register_handlers(application: Application, handlers: Handlers) -> None:  # 
 
 
 async def _post_init(application: Application, *, services: Services) -> None:  # type: ignore[type-arg]
-    """Migrate the database, schedule the alerts, and register the command list in each language."""
+    """Migrate the database, schedule the alerts and the page watch, and register the command list in each
+    language."""
     await services.database.upgrade()
     interval = timedelta(seconds=services.settings.alert_check_seconds)
     schedule_alerts(application, services.dispatcher, interval)
     _reload_on_sighup(application, services, interval)
     schedule_housekeeping(application, services.storage, services.settings.question_retention_days)
+    if services.watcher is not None:
+        notifier = StaffNotifier(services.storage, services.settings.admin_ids)
+        watch_interval = timedelta(seconds=services.settings.watch_interval_seconds)
+        await schedule_page_watch(application, services.watcher, notifier, watch_interval)
     await application.bot.set_my_commands(_commands("en"))
     for lang in LANGUAGES:
         if lang != "en":

@@ -13,6 +13,9 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 HEALTH_PATH: Final = "/healthz"
 DEFAULT_WEBHOOK_PATH: Final = "/telegram"
+#: The embassy's Exchange Programs page: "Further details will appear on this page as the time for application
+#: approaches", so the bot watches it.
+EMBASSY_PAGE: Final = "https://www.be.emb-japan.go.jp/itpr_en/study_exchange.html"
 #: What Telegram accepts as a webhook secret_token.
 WEBHOOK_SECRET_PATTERN: Final = re.compile(r"[A-Za-z0-9_-]{1,256}")
 
@@ -42,11 +45,15 @@ class Settings(BaseSettings):
     health_port: int | None = Field(
         default=None, ge=1, le=65535, description="Where /healthz is served besides the webhook server; unset: nowhere."
     )
+    watch_url: str | None = Field(
+        default=EMBASSY_PAGE, description="The page watched for changes staff may pass on; empty: not watched."
+    )
+    watch_interval_seconds: int = Field(default=86400, ge=60, description="How often the watched page is fetched.")
     log_level: str = "INFO"
     log_format: Literal["text", "json"] = "text"
 
     @field_validator(
-        "telegram_bot_token", "webhook_secret", "webhook_url", "database_url", "health_port", mode="before"
+        "telegram_bot_token", "webhook_secret", "webhook_url", "database_url", "health_port", "watch_url", mode="before"
     )
     @classmethod
     def _blank_is_unset(cls, value: object) -> object:
@@ -75,6 +82,19 @@ class Settings(BaseSettings):
             )
         if parts.path.rstrip("/") == HEALTH_PATH:
             raise ValueError(f"WEBHOOK_URL cannot end in {HEALTH_PATH}: that path is the health endpoint")
+        return value.strip()
+
+    @field_validator("watch_url")
+    @classmethod
+    def _check_watch_url(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        parts = urlsplit(value.strip())
+        if parts.scheme not in ("https", "http") or not parts.hostname:
+            raise ValueError(
+                f"WATCH_URL must be the address of a web page, e.g. {EMBASSY_PAGE}, or empty to watch none,"
+                f" got {value!r}"
+            )
         return value.strip()
 
     @field_validator("alert_reminder_days", mode="before")

@@ -20,9 +20,10 @@ from bot.core.alert_views import alert_message, broadcast_message
 from bot.core.alerts import Alert, due, next_due, plan
 from bot.core.engine import Engine
 from bot.core.languages import Lang, resolve_lang
+from bot.core.page_watch_views import page_change_notice
 from bot.core.views import Reply
 from bot.core.windows import Window, resolve
-from bot.storage import BROADCAST_PREFIX, BroadcastRecord, Claim, Storage
+from bot.storage import BROADCAST_PREFIX, PAGE_CHANGE_PREFIX, BroadcastRecord, Claim, PageChangeRecord, Storage
 
 log = logging.getLogger(__name__)
 
@@ -84,6 +85,7 @@ class AlertDispatcher:
         self._lock = asyncio.Lock()
         self._stopping = asyncio.Event()
         self._broadcasts: dict[str, BroadcastRecord | None] = {}  # announcements never change once sent
+        self._page_changes: dict[str, PageChangeRecord | None] = {}  # nor do page changes
 
     def windows(self) -> list[Window]:
         return [resolve(spec, self.zone) for spec in self.engine.snapshot.knowledge.windows]
@@ -119,6 +121,14 @@ class AlertDispatcher:
                 await self.storage.get_broadcast(int(broadcast_id)) if broadcast_id.isdigit() else None
             )
         return self._broadcasts[key]
+
+    async def _page_change(self, key: str) -> PageChangeRecord | None:
+        if key not in self._page_changes:
+            change_id = key.removeprefix(PAGE_CHANGE_PREFIX)
+            self._page_changes[key] = (
+                await self.storage.get_page_change(int(change_id)) if change_id.isdigit() else None
+            )
+        return self._page_changes[key]
 
     def stop(self) -> None:
         """Stop sending soon: messages in flight finish, the rest is handed back for the next start.
@@ -172,6 +182,12 @@ class AlertDispatcher:
                 await self.storage.mark_failed(claim.id, "no such broadcast")
                 return SendOutcome.FAILED
             reply = broadcast_message(knowledge, broadcast.programme_id, broadcast.text, lang)
+        elif claim.alert_key.startswith(PAGE_CHANGE_PREFIX):
+            change = await self._page_change(claim.alert_key)
+            if change is None:
+                await self.storage.mark_failed(claim.id, "no such page change")
+                return SendOutcome.FAILED
+            reply = page_change_notice(knowledge, change.url, change.diff, change.programmes, lang)
         else:
             alert = planned.get(claim.alert_key)
             if alert is None or now >= alert.window.closes:

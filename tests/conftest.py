@@ -49,6 +49,13 @@ def _data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("DATA_DIR", str(tmp_path / "data"))
 
 
+@pytest.fixture(autouse=True)
+def _no_page_watch(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No test's bot fetches the embassy's page (no test reaches the internet); a test that watches a page
+    sets WATCH_URL to its own server on 127.0.0.1."""
+    monkeypatch.setenv("WATCH_URL", "")
+
+
 @asynccontextmanager
 async def polling(application: Application) -> AsyncIterator[Application]:
     """Run an Application against the fake server as run_polling would: post_init, start, poll; and stop."""

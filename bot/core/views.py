@@ -88,6 +88,13 @@ class ConfirmBroadcast:
     broadcast_id: int
 
 
+@dataclass(frozen=True, slots=True)
+class ConfirmPageChange:
+    """Staff's "Tell subscribers" under a change of the embassy's page."""
+
+    change_id: int
+
+
 Action = (
     ShowEntry
     | ShowProgramme
@@ -102,6 +109,7 @@ Action = (
     | ChooseLanguage
     | ForgetMe
     | ConfirmBroadcast
+    | ConfirmPageChange
 )
 QUIZ_ACTIONS = (ChooseQuiz, QuizStep, CancelQuiz)
 

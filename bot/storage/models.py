@@ -177,3 +177,45 @@ class QuizLog(Base):
     finished_at: Mapped[datetime] = mapped_column(default=utc_now)
     programme_id: Mapped[str] = mapped_column(String(64))
     status: Mapped[str] = mapped_column(String(16))
+
+
+class WatchedPage(Base):
+    """A page the bot watches (the embassy's Exchange Programs page): its last accepted text and how the
+    last fetches went, shared by every bot process."""
+
+    __tablename__ = "watched_pages"
+
+    url: Mapped[str] = mapped_column(String(2000), primary_key=True)
+    text: Mapped[str | None] = mapped_column(Text)  # normalised; None until a first plausible fetch
+    text_hash: Mapped[str | None] = mapped_column(String(64))  # SHA-256 of text, hex
+    checked_at: Mapped[datetime | None]  # the last fetch, whatever its outcome
+    succeeded_at: Mapped[datetime | None]  # the last fetch accepted (baseline, unchanged or changed)
+    changed_at: Mapped[datetime | None]
+    error: Mapped[str | None] = mapped_column(Text)  # why the last failed fetch failed
+    error_at: Mapped[datetime | None]
+    # A much shorter text is accepted only once seen several times in a row: which one, how many times.
+    suspect_hash: Mapped[str | None] = mapped_column(String(64))
+    suspect_count: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class PageChange(Base):
+    """A change of a watched page: its trimmed diff, shown to staff, and sent to subscribers once confirmed.
+
+    Its deliveries are outbox rows keyed ``page-change:<id>``.
+    """
+
+    __tablename__ = "page_changes"
+    __table_args__ = (Index(None, "staff_notified_at"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    url: Mapped[str] = mapped_column(String(2000))
+    old_hash: Mapped[str] = mapped_column(String(64))
+    new_hash: Mapped[str] = mapped_column(String(64))
+    removed: Mapped[str] = mapped_column(Text)  # the diff's removed lines, one per line
+    added: Mapped[str] = mapped_column(Text)
+    omitted: Mapped[int] = mapped_column(Integer, default=0)  # changed lines left out of the trimmed diff
+    programmes: Mapped[str] = mapped_column(String(200))  # programme ids it concerns, comma-separated
+    detected_at: Mapped[datetime] = mapped_column(default=utc_now)
+    staff_notified_at: Mapped[datetime | None] = mapped_column(default=None)
+    confirmed_at: Mapped[datetime | None] = mapped_column(default=None)
+    confirmed_by: Mapped[int | None] = mapped_column(BigInteger, default=None)  # the admin's user id

@@ -8,19 +8,30 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable, Collection, Iterable, Mapping
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import datetime, timedelta
 from typing import Final, Literal, TypeAlias, cast
 
-from sqlalchemy import Select, and_, delete, func, insert, literal, or_, select, update
+from sqlalchemy import Row, Select, and_, delete, func, insert, literal, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.core.languages import Lang, is_lang
+from bot.core.page_watch import PageDiff
 from bot.core.question_log import OUTCOMES, Outcome
 from bot.storage.database import WRITE, Database, StorageError
-from bot.storage.models import Broadcast, Delivery, QuestionLog, QuizLog, Subscription, User, utc_now
+from bot.storage.models import (
+    Broadcast,
+    Delivery,
+    PageChange,
+    QuestionLog,
+    QuizLog,
+    Subscription,
+    User,
+    WatchedPage,
+    utc_now,
+)
 
 DeliveryState: TypeAlias = Literal["pending", "claimed", "sent", "failed"]
 Insert: TypeAlias = sqlite.Insert | postgresql.Insert
@@ -67,6 +78,40 @@ class BroadcastRecord:
 
 
 BROADCAST_PREFIX = "broadcast:"
+PAGE_CHANGE_PREFIX = "page-change:"
+
+
+@dataclass(frozen=True, slots=True)
+class WatchedPageRecord:
+    """A watched page: its last accepted text, and how the last fetches went."""
+
+    url: str
+    text: str | None
+    text_hash: str | None
+    checked_at: datetime | None
+    succeeded_at: datetime | None
+    changed_at: datetime | None
+    error: str | None
+    error_at: datetime | None
+    suspect_hash: str | None
+    suspect_count: int
+
+
+@dataclass(frozen=True, slots=True)
+class PageChangeRecord:
+    """A change of a watched page, with the trimmed diff staff and subscribers read."""
+
+    id: int
+    url: str
+    diff: PageDiff
+    programmes: tuple[str, ...]
+    detected_at: datetime
+    staff_notified_at: datetime | None
+    confirmed_at: datetime | None
+
+    @property
+    def alert_key(self) -> str:
+        return f"{PAGE_CHANGE_PREFIX}{self.id}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,7 +156,7 @@ class Storage:
         self._database = database
         self._clock = clock
 
-    def _insert(self, entity: type[User | Subscription | Delivery]) -> Insert:
+    def _insert(self, entity: type[User | Subscription | Delivery | WatchedPage]) -> Insert:
         """An INSERT that knows ON CONFLICT in this database's dialect."""
         return postgresql.insert(entity) if self._database.dialect == "postgresql" else sqlite.insert(entity)
 
@@ -179,6 +224,9 @@ class Storage:
             await connection.execute(delete(Subscription).where(Subscription.chat_id == chat_id))
             # An admin who erases their data leaves their announcements, no longer signed.
             await connection.execute(update(Broadcast).where(Broadcast.created_by == chat_id).values(created_by=0))
+            await connection.execute(
+                update(PageChange).where(PageChange.confirmed_by == chat_id).values(confirmed_by=0)
+            )
             found = await connection.execute(delete(User).where(User.chat_id == chat_id).returning(User.chat_id))
             return found.first() is not None
 
@@ -486,6 +534,123 @@ class Storage:
         async with self._transaction("count a quiz verdict") as connection:
             await connection.execute(statement)
 
+    # The watched page
+
+    async def watched_page(self, url: str) -> WatchedPageRecord | None:
+        """What is stored about a watched page, or None before its first fetch."""
+        columns = [getattr(WatchedPage, column.name) for column in fields(WatchedPageRecord)]
+        async with self._transaction("read the watched page", write=False) as connection:
+            row = (await connection.execute(select(*columns).where(WatchedPage.url == url))).first()
+        return WatchedPageRecord(*row) if row is not None else None
+
+    async def save_page(
+        self,
+        url: str,
+        text: str,
+        text_hash: str,
+        *,
+        previous_hash: str | None,
+        diff: PageDiff | None = None,
+        programmes: tuple[str, ...] = (),
+    ) -> PageChangeRecord | None:
+        """Keep an accepted fetch of a page, and with a ``diff``, the change from ``previous_hash``; the change,
+        or None when there is none (or when another process already recorded this one: the update only
+        applies while the stored hash is still ``previous_hash``)."""
+        now = self._clock()
+        values = {
+            "text": text, "text_hash": text_hash, "checked_at": now, "succeeded_at": now,
+            "suspect_hash": None, "suspect_count": 0,  # the last error stays, with its time, for /stats
+        }  # fmt: skip
+        if diff is not None:
+            values["changed_at"] = now
+        async with self._transaction("save the watched page") as connection:
+            if previous_hash is None:
+                first = self._insert(WatchedPage).values(url=url, **values)
+                first = first.on_conflict_do_update(
+                    index_elements=[WatchedPage.url], set_=values, where=WatchedPage.text_hash.is_(None)
+                )
+                await connection.execute(first)
+                return None
+            updated = await connection.execute(
+                update(WatchedPage)
+                .where(WatchedPage.url == url, WatchedPage.text_hash == previous_hash)
+                .values(**values)
+                .returning(WatchedPage.url)
+            )
+            if diff is None or updated.first() is None:
+                return None
+            row = {
+                "url": url, "old_hash": previous_hash, "new_hash": text_hash, "removed": "\n".join(diff.removed),
+                "added": "\n".join(diff.added), "omitted": diff.omitted, "programmes": ",".join(programmes),
+                "detected_at": now,
+            }  # fmt: skip
+            change = await connection.execute(insert(PageChange).values(**row).returning(PageChange.id))
+            change_id = change.scalar_one()
+        return PageChangeRecord(change_id, url, diff, programmes, now, None, None)
+
+    async def record_page_error(self, url: str, error: str, *, suspect_hash: str | None = None) -> int:
+        """Keep why a fetch of a page failed, leaving its accepted text as it was; with ``suspect_hash`` (a
+        text refused only for being shorter), how many times in a row that text has now been seen."""
+        now = self._clock()
+        values: dict[str, object] = {"checked_at": now, "error": error[:ERROR_LENGTH], "error_at": now}
+        async with self._transaction("record a page fetch error") as connection:
+            suspect = select(WatchedPage.suspect_hash, WatchedPage.suspect_count).where(WatchedPage.url == url)
+            seen = (await connection.execute(suspect)).first()
+            if suspect_hash is None:
+                count = 0
+            elif seen is not None and seen.suspect_hash == suspect_hash:
+                count = seen.suspect_count + 1
+            else:
+                count = 1
+            values |= {"suspect_hash": suspect_hash, "suspect_count": count}
+            statement = self._insert(WatchedPage).values(url=url, **values)
+            await connection.execute(statement.on_conflict_do_update(index_elements=[WatchedPage.url], set_=values))
+        return count
+
+    async def page_changes_to_notify(self) -> list[PageChangeRecord]:
+        """Changes staff have not been told about yet, oldest first."""
+        statement = _page_changes().where(PageChange.staff_notified_at.is_(None)).order_by(PageChange.id)
+        async with self._transaction("list page changes", write=False) as connection:
+            return [_page_change(row) for row in (await connection.execute(statement)).all()]
+
+    async def mark_staff_notified(self, change_id: int) -> bool:
+        statement = (
+            update(PageChange)
+            .where(PageChange.id == change_id, PageChange.staff_notified_at.is_(None))
+            .values(staff_notified_at=self._clock())
+            .returning(PageChange.id)
+        )
+        async with self._transaction("mark a page change notified") as connection:
+            return (await connection.execute(statement)).first() is not None
+
+    async def get_page_change(self, change_id: int) -> PageChangeRecord | None:
+        async with self._transaction("read a page change", write=False) as connection:
+            row = (await connection.execute(_page_changes().where(PageChange.id == change_id))).first()
+        return _page_change(row) if row is not None else None
+
+    async def page_change_recipients(self, programmes: Collection[str]) -> int:
+        """How many active users subscribe to at least one of these programmes."""
+        statement = select(func.count()).select_from(_active_subscribers_of(programmes).subquery())
+        async with self._transaction("count page change recipients", write=False) as connection:
+            return (await connection.execute(statement)).scalar_one()
+
+    async def confirm_page_change(self, change_id: int, confirmed_by: int) -> int | None:
+        """Queue a change's notice for the subscribers of its programmes, each once, the first time staff
+        confirm it (a second confirmation queues nothing); how many were queued, None if there is no such change."""
+        record = await self.get_page_change(change_id)
+        if record is None:
+            return None
+        mark = (
+            update(PageChange)
+            .where(PageChange.id == change_id, PageChange.confirmed_at.is_(None))
+            .values(confirmed_at=self._clock(), confirmed_by=confirmed_by)
+            .returning(PageChange.id)
+        )
+        async with self._transaction("confirm a page change") as connection:
+            if (await connection.execute(mark)).first() is None:
+                return 0
+            return await self._queue(connection, record.alert_key, _active_subscribers_of(record.programmes))
+
 
 def _active_subscribers(programme_id: str) -> Select[int]:
     return (
@@ -493,6 +658,39 @@ def _active_subscribers(programme_id: str) -> Select[int]:
         .join(User, User.chat_id == Subscription.chat_id)
         .where(Subscription.programme_id == programme_id, User.active)
     )
+
+
+def _active_subscribers_of(programmes: Collection[str]) -> Select[int]:
+    """Each active user subscribed to any of ``programmes``, once."""
+    return (
+        select(Subscription.chat_id)
+        .join(User, User.chat_id == Subscription.chat_id)
+        .where(Subscription.programme_id.in_(sorted(programmes)), User.active)
+        .distinct()
+    )
+
+
+def _page_changes() -> Select[int, str, str, str, int, str, datetime, datetime | None, datetime | None]:
+    return select(
+        PageChange.id,
+        PageChange.url,
+        PageChange.removed,
+        PageChange.added,
+        PageChange.omitted,
+        PageChange.programmes,
+        PageChange.detected_at,
+        PageChange.staff_notified_at,
+        PageChange.confirmed_at,
+    )
+
+
+PageChangeRow: TypeAlias = Row[int, str, str, str, int, str, datetime, datetime | None, datetime | None]
+
+
+def _page_change(row: PageChangeRow) -> PageChangeRecord:
+    diff = PageDiff(tuple(row.removed.splitlines()), tuple(row.added.splitlines()), row.omitted)
+    programmes = tuple(p for p in row.programmes.split(",") if p)
+    return PageChangeRecord(row.id, row.url, diff, programmes, row.detected_at, row.staff_notified_at, row.confirmed_at)
 
 
 async def _counts(connection: AsyncConnection, statement: Select[str, int]) -> dict[str, int]:

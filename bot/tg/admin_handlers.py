@@ -5,12 +5,13 @@ from __future__ import annotations
 import html
 import logging
 from collections.abc import Callable
+from datetime import datetime
 
 from telegram import Message, User
 
 from bot.core.engine import Engine
 from bot.core.unanswered import group_questions
-from bot.core.views import Button, ConfirmBroadcast, Reply
+from bot.core.views import Button, ConfirmBroadcast, ConfirmPageChange, Reply
 from bot.storage import Storage
 from bot.tg.replies import send_reply
 
@@ -21,12 +22,19 @@ UNANSWERED_DAYS = 30
 
 class AdminHandlers:
     def __init__(
-        self, engine: Engine, storage: Storage, admin_ids: frozenset[int], wake_up: Callable[[], None]
+        self,
+        engine: Engine,
+        storage: Storage,
+        admin_ids: frozenset[int],
+        wake_up: Callable[[], None],
+        *,
+        watch_url: str | None = None,
     ) -> None:
         self.engine = engine
         self.storage = storage
         self.admin_ids = admin_ids
         self.wake_up = wake_up
+        self.watch_url = watch_url
 
     def allowed(self, user: User | None, command: str) -> bool:
         if user is None or user.id not in self.admin_ids:
@@ -49,7 +57,18 @@ class AdminHandlers:
         lines.append(f"Alerts and announcements delivered: {deliveries}")
         verdicts = ", ".join(f"{key} {n}" for key, n in sorted(stats.quiz_verdicts_last_30_days.items())) or "none"
         lines.append(f"Quiz verdicts, last 30 days: {html.escape(verdicts)}")
+        lines.extend(await self._page_watch_lines())
         await message.reply_text("\n".join(lines))
+
+    async def _page_watch_lines(self) -> list[str]:
+        """How the watch of the embassy's page goes: its last success and its last error."""
+        if self.watch_url is None:
+            return ["Page watch: off (WATCH_URL is empty)"]
+        page = await self.storage.watched_page(self.watch_url)
+        if page is None:
+            return [f"Page watch: {html.escape(self.watch_url)}, not checked yet"]
+        error = f"{_when(page.error_at)}: {html.escape(page.error or '')}" if page.error_at is not None else "none"
+        return [f"Page watch: last success {_when(page.succeeded_at)}; last error {error}"]
 
     async def unanswered(self, message: Message) -> None:
         questions = await self.storage.recent_questions(UNANSWERED_DAYS, outcomes=("fallback", "suggested"), limit=5000)
@@ -100,6 +119,24 @@ class AdminHandlers:
             )
             self.wake_up()
             await message.reply_text(f"Sending to {_subscribers(queued)} now, within Telegram's limits.")
+
+    async def confirm_page_change(self, message: Message, user: User | None, action: ConfirmPageChange) -> None:
+        """Staff's "Tell subscribers" under a change of the embassy's page: queue the notice, once."""
+        if user is None or not self.allowed(user, "page change confirmation"):
+            return
+        queued = await self.storage.confirm_page_change(action.change_id, user.id)
+        if queued is None:
+            await message.reply_text("This page change no longer exists.")
+        elif queued == 0:
+            await message.reply_text("Subscribers were already told about this change (or there are none).")
+        else:
+            log.info("admin %s confirmed page change %d: %d queued", user.id, action.change_id, queued)
+            self.wake_up()
+            await message.reply_text(f"Telling {_subscribers(queued)} now, within Telegram's limits.")
+
+
+def _when(instant: datetime | None) -> str:
+    return instant.strftime("%Y-%m-%d %H:%M UTC") if instant is not None else "never"
 
 
 def _subscribers(count: int) -> str:

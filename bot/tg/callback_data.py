@@ -16,6 +16,7 @@ from bot.core.views import (
     ChooseLanguage,
     ChooseQuiz,
     ConfirmBroadcast,
+    ConfirmPageChange,
     ForgetMe,
     QuizStep,
     ShowDeadlines,
@@ -32,6 +33,7 @@ _SEPARATOR: Final = "|"
 _ID: Final = re.compile(r"[a-z][a-z0-9_]*(\.[a-z0-9_]+)*")
 _LANGUAGE_CHOICE: Final = re.compile(r"l\|(en|fr|nl|auto)")
 _BROADCAST: Final = re.compile(r"b\|([1-9][0-9]{0,17})")
+_PAGE_CHANGE: Final = re.compile(r"w\|([1-9][0-9]{0,17})")
 _PROGRAMME: Final = re.compile(r"[a-z][a-z0-9_]{0,15}")
 # Options are numbered 0-8 (a quiz question has at most 9), one digit per answer.
 _QUIZ_STEP: Final = re.compile(
@@ -74,6 +76,8 @@ def pack(action: Action, lang: Lang | None = None) -> str:
         data = "F" if action.confirmed else "f"
     elif isinstance(action, ConfirmBroadcast):
         data = f"b{_SEPARATOR}{action.broadcast_id}"
+    elif isinstance(action, ConfirmPageChange):
+        data = f"w{_SEPARATOR}{action.change_id}"
     else:
         assert_never(action)
     if lang is not None:
@@ -115,6 +119,8 @@ def _unpack_action(data: str) -> Action | None:
         return ChooseLanguage(language[1])
     if broadcast := _BROADCAST.fullmatch(data):
         return ConfirmBroadcast(int(broadcast[1]))
+    if page_change := _PAGE_CHANGE.fullmatch(data):
+        return ConfirmPageChange(int(page_change[1]))
     if quiz := _QUIZ_STEP.fullmatch(data):
         return QuizStep(quiz["programme"], quiz["version"], tuple(int(a) for a in quiz["answers"]))
     kind, _, value = data.partition(_SEPARATOR)

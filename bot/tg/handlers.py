@@ -18,7 +18,7 @@ from bot.core.matching import Answer, MatchResult, answer_language
 from bot.core.normalize import words
 from bot.core.question_log import question_outcome
 from bot.core.questions import clean, match_question
-from bot.core.views import QUIZ_ACTIONS, ConfirmBroadcast, QuizStep, ShowEntry, ShowMenu
+from bot.core.views import QUIZ_ACTIONS, ConfirmBroadcast, ConfirmPageChange, QuizStep, ShowEntry, ShowMenu
 from bot.storage import Storage, StorageError
 from bot.tg.account_handlers import ACCOUNT_ACTIONS, AccountHandlers
 from bot.tg.admin_handlers import AdminHandlers
@@ -238,6 +238,10 @@ class Handlers:
         if isinstance(action, ConfirmBroadcast) and self.admin is not None:
             if isinstance(query.message, Message):
                 await self.admin.confirm(query.message, update.effective_user, action)
+            return
+        if isinstance(action, ConfirmPageChange) and self.admin is not None:
+            if isinstance(query.message, Message):
+                await self.admin.confirm_page_change(query.message, update.effective_user, action)
             return
         if action is None:
             log.info("stale or malformed button: %r", (query.data or "")[:64])

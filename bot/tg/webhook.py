@@ -84,7 +84,11 @@ class WebServer:
 
     async def _health(self, request: web.Request) -> web.Response:
         report = await health_report(
-            self.services.engine, self.services.database, scheduler_running=scheduler_running(self.application)
+            self.services.engine,
+            self.services.database,
+            scheduler_running=scheduler_running(self.application),
+            storage=self.services.storage,
+            watch_url=self.services.watcher.url if self.services.watcher is not None else None,
         )
         healthy = is_healthy(report)
         if healthy != self._healthy:

@@ -23,7 +23,10 @@ HEAD = ScriptDirectory.from_config(alembic_config()).get_current_head()
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 STALE = timedelta(minutes=5)
-TABLES = {"users", "subscriptions", "deliveries", "question_log", "broadcasts", "quiz_log"}
+TABLES = {
+    *("users", "subscriptions", "deliveries", "question_log", "broadcasts", "quiz_log"),
+    *("watched_pages", "page_changes"),
+}
 
 
 async def rows_with_chat_id(database: Database, chat_id: int) -> dict[str, int]:
