@@ -614,6 +614,8 @@ class Storage:
             return [_page_change(row) for row in (await connection.execute(statement)).all()]
 
     async def mark_staff_notified(self, change_id: int) -> bool:
+        """Take the telling of a change to staff: False if another process already has (each change is shown
+        to staff by one process only)."""
         statement = (
             update(PageChange)
             .where(PageChange.id == change_id, PageChange.staff_notified_at.is_(None))
@@ -622,6 +624,12 @@ class Storage:
         )
         async with self._transaction("mark a page change notified") as connection:
             return (await connection.execute(statement)).first() is not None
+
+    async def unmark_staff_notified(self, change_id: int) -> None:
+        """Staff could not be told after all (Telegram unreachable): offer the change again later."""
+        statement = update(PageChange).where(PageChange.id == change_id).values(staff_notified_at=None)
+        async with self._transaction("unmark a page change notified") as connection:
+            await connection.execute(statement)
 
     async def get_page_change(self, change_id: int) -> PageChangeRecord | None:
         async with self._transaction("read a page change", write=False) as connection:

@@ -2,8 +2,9 @@
 a "Tell subscribers" button. Subscribers hear of it only through that button (``AdminHandlers``), via the
 outbox, like an announcement.
 
-A change is marked as told to staff once every admin's message got a final answer from Telegram; one that
-could not reach them (network, flood control) is offered again after the next check, and at start-up.
+One process takes each change (marked in the database before sending, so that several bot processes do not
+all tell staff); one that could not reach every admin (network, flood control) is handed back and offered
+again after the next check, and at start-up.
 """
 
 from __future__ import annotations
@@ -45,13 +46,15 @@ class StaffNotifier:
         sender = TelegramSender(bot)
         told = 0
         for change in pending:
+            if not await self.storage.mark_staff_notified(change.id):
+                continue  # another bot process is telling staff about it
             recipients = await self.storage.page_change_recipients(change.programmes)
             reply = staff_change_message(change.id, change.url, change.diff, change.programmes, recipients)
             outcomes = [await sender.send(admin, reply, "en") for admin in sorted(self.admin_ids)]
             if SendOutcome.RETRY in outcomes:
+                await self.storage.unmark_staff_notified(change.id)
                 log.warning("page watch: change %d could not reach every admin; offered again later", change.id)
                 continue
-            await self.storage.mark_staff_notified(change.id)
             told += 1
             log.info("page watch: change %d shown to %d admins", change.id, outcomes.count(SendOutcome.SENT))
         return told

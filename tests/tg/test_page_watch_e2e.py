@@ -28,7 +28,7 @@ from bot.core.views import ConfirmPageChange
 from bot.delivery import AlertDispatcher
 from bot.storage import Database, Storage
 from bot.tg.callback_data import pack, unpack
-from bot.tg.page_watch import STAFF, WATCH
+from bot.tg.page_watch import STAFF, WATCH, StaffNotifier
 from bot.tg.sender import TelegramSender
 from bot.watcher import PageWatcher
 from tests.conftest import polling, settings_for
@@ -292,6 +292,22 @@ async def test_staff_are_told_again_after_a_failed_send(
         staff = await next_seen(fake_api, ADMIN)
         assert staff.labels == ["Tell subscribers"]
         assert await services_of(app).storage.page_changes_to_notify() == []
+
+
+async def test_two_bot_processes_tell_staff_once(fake_api: FakeBotApi, engine: Engine, site: PageServer) -> None:
+    """Two processes sharing the database (webhook replicas) both look for changes to tell staff: each change is
+    shown to staff once."""
+    async with watching(fake_api, engine, site) as app:
+        services = services_of(app)
+        assert services.watcher is not None
+        await services.watcher.check()
+        site.page = exchange_page(extra=NEWS)
+        await services.watcher.check()
+        one, two = (StaffNotifier(Storage(services.database), frozenset({ADMIN})) for _ in range(2))
+        told = await asyncio.gather(one.notify(app.bot), two.notify(app.bot))
+        assert sorted(told) == [0, 1]
+        await next_seen(fake_api, ADMIN)
+    assert len(staff_messages(fake_api)) == 1
 
 
 async def test_a_notice_crashed_mid_way_resumes_on_restart_sending_to_everyone_once(
