@@ -12,13 +12,25 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from typing import Final, Literal
 
 import httpx
 
 from bot.core.engine import Engine
-from bot.core.page_watch import Baseline, Changed, Refused, Unchanged, judge, page_text, shrink_only, word_count
+from bot.core.page_watch import (
+    Baseline,
+    Changed,
+    PageText,
+    Refused,
+    Unchanged,
+    Verdict,
+    judge,
+    page_text,
+    shrink_only,
+    word_count,
+)
 from bot.core.page_watch_views import programme_names
 from bot.storage import PageChangeRecord, Storage, StorageError
 
@@ -115,6 +127,17 @@ def _decode(body: bytes, charset: str | None) -> str:
         return body.decode("utf-8", errors="replace")
 
 
+def _read(
+    html: str,
+    previous: str | None,
+    programmes: Mapping[str, Collection[str]],
+    suspect_hash: str | None,
+    suspect_count: int,
+) -> tuple[PageText, Verdict]:
+    page = page_text(html)
+    return page, judge(page, previous, programmes, suspect_hash=suspect_hash, suspect_count=suspect_count)
+
+
 class PageWatcher:
     """Checks one page and keeps the outcome in storage, for every bot process to see."""
 
@@ -141,15 +164,17 @@ class PageWatcher:
             await self.storage.record_page_error(self.url, str(exc))
             log.warning("page watch: %s: fetch failed, trying again at the next interval: %s", self.url, exc)
             return WatchReport("failed", str(exc))
-        page = page_text(html)
         stored = await self.storage.watched_page(self.url)
         previous = stored.text if stored is not None else None
-        verdict = judge(
-            page,
+        # In a thread: a page at the size cap takes about a second to parse and compare, which would hold up
+        # every student's answer meanwhile.
+        page, verdict = await asyncio.to_thread(
+            _read,
+            html,
             previous,
             programme_names(self.engine.snapshot.knowledge),
-            suspect_hash=stored.suspect_hash if stored is not None else None,
-            suspect_count=stored.suspect_count if stored is not None else 0,
+            stored.suspect_hash if stored is not None else None,
+            stored.suspect_count if stored is not None else 0,
         )
         if isinstance(verdict, Refused):
             suspect = page.digest if shrink_only(verdict.reason) else None
