@@ -631,6 +631,12 @@ class Storage:
         async with self._transaction("unmark a page change notified") as connection:
             await connection.execute(statement)
 
+    async def unconfirmed_page_changes(self, url: str) -> int:
+        """How many changes of a page staff have not passed on to subscribers (yet)."""
+        statement = select(func.count()).where(PageChange.url == url, PageChange.confirmed_at.is_(None))
+        async with self._transaction("count page changes", write=False) as connection:
+            return (await connection.execute(statement)).scalar_one()
+
     async def get_page_change(self, change_id: int) -> PageChangeRecord | None:
         async with self._transaction("read a page change", write=False) as connection:
             row = (await connection.execute(_page_changes().where(PageChange.id == change_id))).first()

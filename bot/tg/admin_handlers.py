@@ -68,7 +68,10 @@ class AdminHandlers:
         if page is None:
             return [f"Page watch: {html.escape(self.watch_url)}, not checked yet"]
         error = f"{_when(page.error_at)}: {html.escape(page.error or '')}" if page.error_at is not None else "none"
-        return [f"Page watch: last success {_when(page.succeeded_at)}; last error {error}"]
+        lines = [f"Page watch: last success {_when(page.succeeded_at)}; last error {error}"]
+        if waiting := await self.storage.unconfirmed_page_changes(self.watch_url):
+            lines.append(f"Page changes not passed on to subscribers: {waiting}")
+        return lines
 
     async def unanswered(self, message: Message) -> None:
         questions = await self.storage.recent_questions(UNANSWERED_DAYS, outcomes=("fallback", "suggested"), limit=5000)

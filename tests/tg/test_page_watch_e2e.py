@@ -135,6 +135,8 @@ async def test_a_change_reaches_staff_and_once_confirmed_each_subscriber_once_in
         assert staff.labels == ["Tell subscribers"]
         await run_job(app)  # unchanged since: no second message to staff
         assert len(staff_messages(fake_api)) == 1
+        stats = await ask(fake_api, "/stats", user=ADMIN)
+        assert stats.text.splitlines()[-1] == "Page changes not passed on to subscribers: 1"
 
         data = staff.data("Tell subscribers")
         message = {"message_id": 999, "chat": {"id": USER, "type": "private", "first_name": "Eve"}, "text": "…"}
@@ -157,6 +159,8 @@ async def test_a_change_reaches_staff_and_once_confirmed_each_subscriber_once_in
 
         again = await tap(fake_api, staff, "Tell subscribers", user=ADMIN)
         assert again.text == "Subscribers were already told about this change (or there are none)."
+        stats = await ask(fake_api, "/stats", user=ADMIN)
+        assert stats.text.splitlines()[-1].startswith("Page watch: last success 20")
         assert (await services_of(app).dispatcher.run(TelegramSender(app.bot))).sent == 0
         await run_job(app)
     assert notices(fake_api) == Counter({2001: 1, 2003: 1})
