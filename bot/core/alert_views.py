@@ -111,7 +111,8 @@ def subscribed_note(
         )
     return t(
         lang,
-        "✅ Subscribed to {programme}. No application dates are announced yet; you will be told when they are.",
+        "✅ Subscribed to {programme}. This bot has no current application dates; once staff enter them, you will be "
+        "told when applications open.",
         programme=name,
     )
 
@@ -136,8 +137,8 @@ def deadlines(knowledge: KnowledgeBase, windows: Sequence[Window], zone: tzinfo,
     if not current:
         text = t(
             lang,
-            "**Application deadlines**\nNo application dates are announced at the moment. Details appear on the "
-            "embassy's Exchange Programs page as the application period approaches.",
+            "**Application deadlines**\nThis bot has no application dates at the moment. The embassy's Exchange "
+            "Programs page says further details will appear there as the time for application approaches.",
         )
         alerts: tuple[tuple[Button, ...], ...] = ((Button(t(lang, "🔔 Deadline alerts"), ShowSubscriptions()),),)
         return Reply(text, (*_timing_button(knowledge, lang), *alerts))

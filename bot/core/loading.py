@@ -7,6 +7,7 @@ A staff member's edit is checked the same way by ``python -m bot check-knowledge
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -33,6 +34,42 @@ _WHEN_TYPES = frozenset({"date", "datetime"})
 _FILE_KEYS = ("programme", "entries", "quiz", "windows")
 # Only to check that a window closes after it opens; the bot resolves windows in its configured zone.
 _CHECK_ZONE = ZoneInfo("Europe/Brussels")
+
+EMBASSY_PAGE_URL = "https://www.be.emb-japan.go.jp/itpr_en/study_exchange.html"
+"""The page most facts rest on: a quote attributed to it must be found in its copy under ``sources/``."""
+SOURCES_DIR = "sources"
+"""Copies of source pages, next to the YAML files: ``# URL: …`` in a header of ``#`` lines ended by ``# ---``."""
+REQUIRE_QUOTES = True
+"""Every source of every entry names the sentence it rests on (``quote``), so a reviewer can check it."""
+_TYPOGRAPHIC = str.maketrans(
+    {
+        **dict.fromkeys("\u201c\u201d\u201e\u201f\u00ab\u00bb\u2033", '"'),
+        **dict.fromkeys("\u2018\u2019\u201a\u201b\u2032", "'"),
+        **dict.fromkeys("\u2010\u2011\u2012\u2013\u2014\u2015\u2212", "-"),
+    }
+)
+_WHITESPACE = re.compile(r"\s+")
+
+
+def normalise_quote(text: str) -> str:
+    """Text as compared for quotes: runs of whitespace as one space, typographic quotes, apostrophes and dashes
+    as their plain forms; case and everything else as written, so a quote is the source's own words."""
+    return _WHITESPACE.sub(" ", text.translate(_TYPOGRAPHIC)).strip()
+
+
+@dataclass(frozen=True, slots=True)
+class PageCopy:
+    """The text of a source page kept in the repository, to check quotes attributed to its URL against."""
+
+    url: str
+    file: str
+    text: str
+    """Normalised with ``normalise_quote``."""
+    edition: str | None = None
+    """The ``as_of`` of the page copied (``# Edition:``); a source citing another edition is not checked."""
+
+    def holds(self, quote: str) -> bool:
+        return normalise_quote(quote) in self.text
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,6 +138,8 @@ def load_knowledge(directory: Path) -> KnowledgeBase:
             entries.append((entry.model_copy(update={"programme": programme_id}), name, parsed, index))
 
     problems.extend(_cross_check(entries, programmes, declared_ids))
+    copies = _page_copies(directory / SOURCES_DIR, problems, digest)
+    problems.extend(_check_quotes(entries, copies))
     for quiz, name, parsed in quizzes:
         problems.extend(check_quiz(quiz, declared_ids, name, parsed.line_of))
     if problems:
@@ -263,6 +302,70 @@ def _explain(error: Any) -> str:
     if kind == "string_pattern_mismatch":
         return f"'{error['input']}' is not a valid value here ({error['msg'].lower()})"
     return str(error["msg"])
+
+
+def _page_copies(folder: Path, problems: list[Problem], digest: Any) -> dict[str, PageCopy]:
+    """The copies in ``sources/`` by URL; a copy without a ``# URL:`` header line is reported, not guessed."""
+    copies: dict[str, PageCopy] = {}
+    for path in sorted(folder.glob("*.txt")) if folder.is_dir() else []:
+        name = f"{SOURCES_DIR}/{path.name}"
+        raw = path.read_bytes()
+        digest.update(name.encode() + b"\0" + raw)
+        lines = raw.decode("utf-8", errors="replace").splitlines()
+        header = 0
+        url = edition = None
+        while header < len(lines) and lines[header].startswith("#"):
+            if match := re.match(r"#\s*URL:\s*(\S+)", lines[header]):
+                url = match.group(1)
+            if match := re.match(r"#\s*Edition:\s*(.+?)\s*$", lines[header]):
+                edition = match.group(1)
+            header += 1
+            if lines[header - 1].strip() == "# ---":
+                break
+        if url is None:
+            problems.append(Problem(name, 1, "a source copy needs a header line '# URL: https://…' naming its page"))
+            continue
+        if url in copies:
+            problems.append(Problem(name, 1, f"{url} also has a copy in {copies[url].file}; keep one"))
+            continue
+        copies[url] = PageCopy(url, name, normalise_quote("\n".join(lines[header:])), edition)
+    return copies
+
+
+def _check_quotes(entries: list[tuple[Entry, str, _Parsed, int]], copies: dict[str, PageCopy]) -> list[Problem]:
+    """Each source's quote is in the copy of its page (when the repository keeps one), and is there at all."""
+    problems: list[Problem] = []
+    for entry, name, parsed, index in entries:
+        for position, source in enumerate(entry.sources):
+            at = ("entries", index, "sources", position)
+            which = f"entry {entry.id}: source {position + 1} ({source.title})"
+            if source.quote is None:
+                if REQUIRE_QUOTES:
+                    problems.append(
+                        Problem(
+                            name,
+                            parsed.line_of(at),
+                            f"{which} has no 'quote': add the sentence of the source this answer rests on, verbatim",
+                        )
+                    )
+                continue
+            copy = copies.get(source.url) if source.url else None
+            line = parsed.line_of((*at, "quote"))
+            if copy is None and source.url == EMBASSY_PAGE_URL:
+                problems.append(
+                    Problem(name, line, f"{which}: no copy of {EMBASSY_PAGE_URL} in {SOURCES_DIR}/ to check the quote")
+                )
+            elif copy is not None and copy.edition in (None, source.as_of) and not copy.holds(source.quote):
+                # Only the edition kept can be checked: a quote of an older edition (2018-2019) is for auditors.
+                problems.append(
+                    Problem(
+                        name,
+                        line,
+                        f"{which}: the quote is not on the page as kept in {copy.file}; copy the page's sentence "
+                        "exactly (only spacing and typographic quotes or dashes may differ)",
+                    )
+                )
+    return problems
 
 
 def _check_windows(windows: tuple[tuple[int, WindowSpec], ...], name: str, parsed: _Parsed) -> list[Problem]:

@@ -97,7 +97,7 @@ def verdict_screen(knowledge: KnowledgeBase, quiz: Quiz, progress: Progress, lan
     parts.append(
         t(
             lang,
-            "This is only an indication based on the published requirements; the embassy decides on every application.",
+            "This is only an indication based on the published requirements, not a decision on your application.",
         )
     )
     return Reply("\n\n".join(parts), _verdict_buttons(knowledge, quiz, result, lang))

@@ -307,19 +307,22 @@ def test_an_unknown_programme_lists_the_known_ones(knowledge):
         pytest.param(
             [],
             utc(2026, 10, 1),
-            "✅ Subscribed to MIRAI (en). No application dates are announced yet; you will be told when they are.",
+            "✅ Subscribed to MIRAI (en). This bot has no current application dates; once staff enter them, you "
+            "will be told when applications open.",
             id="none",
         ),
         pytest.param(
             [window()],
             CLOSES,
-            "✅ Subscribed to MIRAI (en). No application dates are announced yet; you will be told when they are.",
+            "✅ Subscribed to MIRAI (en). This bot has no current application dates; once staff enter them, you "
+            "will be told when applications open.",
             id="only-a-closed-one",
         ),
         pytest.param(
             [window("jet")],
             utc(2026, 11, 10),
-            "✅ Subscribed to MIRAI (en). No application dates are announced yet; you will be told when they are.",
+            "✅ Subscribed to MIRAI (en). This bot has no current application dates; once staff enter them, you "
+            "will be told when applications open.",
             id="only-another-programmes",
         ),
     ],
@@ -403,8 +406,8 @@ def test_deadlines_say_honestly_when_no_dates_are_announced(knowledge, windows, 
 
     assert reply.text == t(
         lang,
-        "**Application deadlines**\nNo application dates are announced at the moment. Details appear on the "
-        "embassy's Exchange Programs page as the application period approaches.",
+        "**Application deadlines**\nThis bot has no application dates at the moment. The embassy's Exchange "
+        "Programs page says further details will appear there as the time for application approaches.",
     )
     assert actions(reply) == [ShowEntry("programs.timing"), ShowSubscriptions()]
     assert ShowDeadlines(calendar=True) not in actions(reply)

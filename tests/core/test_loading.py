@@ -12,7 +12,7 @@ import yaml
 from bot.core.errors import KnowledgeError, Problem
 from bot.core.knowledge import ANSWER_MAX_CHARS
 from bot.core.languages import LANGUAGES
-from bot.core.loading import load_knowledge
+from bot.core.loading import EMBASSY_PAGE_URL, SOURCES_DIR, load_knowledge, normalise_quote
 
 SHIPPED_KNOWLEDGE = Path(__file__).resolve().parents[2] / "knowledge"
 
@@ -167,7 +167,7 @@ def test_entries_of_a_programme_file_belong_to_that_programme_and_general_ones_t
 
 def test_a_year_written_as_a_number_is_kept_as_text(tmp_path):
     """Staff write ``as_of: 2019``, which YAML reads as a number; it loads as the text '2019'."""
-    source = {"title": "Embassy page", "url": "https://www.be.emb-japan.go.jp/", "as_of": 2019}
+    source = {"title": "Embassy page", "url": "https://www.be.emb-japan.go.jp/", "as_of": 2019, "quote": "Welcome"}
     directory = write(tmp_path, {"general.yaml": render(entry(sources=[source]))})
 
     (loaded,) = load_knowledge(directory).entries
@@ -621,7 +621,7 @@ def test_a_problem_prints_as_file_line_message():
 
 def test_a_full_date_as_of_is_kept_as_text(tmp_path):
     """``as_of: 2020-04-01`` (a date to YAML) loads as the text '2020-04-01', like a bare year does."""
-    source = {"title": "JET guidelines", "as_of": "2020-04-01"}
+    source = {"title": "JET guidelines", "as_of": "2020-04-01", "quote": "Applicants must hold a degree."}
     text = render(entry(sources=[source])).replace("as_of: '2020-04-01'", "as_of: 2020-04-01")
     directory = write(tmp_path, {"general.yaml": text})
 
@@ -641,6 +641,198 @@ def test_yes_and_no_keywords_stay_words(tmp_path):
     assert loaded.keywords == ("yes", "no")
 
 
+# --- quotes: each source names its sentence, checked against the repository's copy of the embassy page ---
+
+PAGE_TEXT = (
+    "Exchange Programs\n\n\n"
+    "The Embassy accepts applications for exchange programs offered in Japan. Further details will appear\n"
+    "on this page as the time for application approaches.\n"
+    "  1. Applicants can't be \u201clate\u201d \u2013 ever.\n"
+    'Belgian nationals are only eligible for a position of "CIR" - as of now.\n'
+)
+PAGE_COPY = f"# A copy of the page, for tests\n# URL: {EMBASSY_PAGE_URL}\n# Edition: 2019-2020\n# ---\n{PAGE_TEXT}"
+OTHER_URL = "https://jetprogramme.org/en/howto/"
+
+
+def quoted(quote: Any, url: str | None = EMBASSY_PAGE_URL, as_of: str = "2019-2020") -> dict[str, Any]:
+    """An entry with one source: the embassy page (or ``url``), quoting ``quote`` (REMOVE: no quote at all)."""
+    source: dict[str, Any] = {"title": "Exchange Programs page", "as_of": as_of}
+    if url is not None:
+        source["url"] = url
+    if quote is not REMOVE:
+        source["quote"] = quote
+    return entry(sources=[source])
+
+
+def with_copy(tmp_path: Path, text: str, copy: str | None = PAGE_COPY) -> Path:
+    directory = write(tmp_path, {"general.yaml": text})
+    if copy is not None:
+        (directory / SOURCES_DIR).mkdir()
+        (directory / SOURCES_DIR / "exchange-programs.txt").write_text(copy, encoding="utf-8")
+    return directory
+
+
+NOT_ON_THE_PAGE = "the quote is not on the page as kept in sources/exchange-programs.txt"
+
+
+@pytest.mark.parametrize(
+    ("quote", "url", "copy", "problem"),
+    [
+        pytest.param(
+            "The Embassy accepts applications for exchange programs offered in Japan.",
+            EMBASSY_PAGE_URL,
+            PAGE_COPY,
+            None,
+            id="verbatim",
+        ),
+        pytest.param(
+            "Further details will appear on this page   as the time\nfor application approaches.",
+            EMBASSY_PAGE_URL,
+            PAGE_COPY,
+            None,
+            id="across a line break of the page, other spacing",
+        ),
+        pytest.param(
+            'Applicants can\u2019t be "late" - ever.', EMBASSY_PAGE_URL, PAGE_COPY, None, id="plain for typographic"
+        ),
+        pytest.param(
+            "only eligible for a position of \u201cCIR\u201d \u2014 as of now.",
+            EMBASSY_PAGE_URL,
+            PAGE_COPY,
+            None,
+            id="typographic for plain",
+        ),
+        pytest.param(
+            "the embassy accepts applications for exchange programs offered in Japan.",
+            EMBASSY_PAGE_URL,
+            PAGE_COPY,
+            NOT_ON_THE_PAGE,
+            id="case differs",
+        ),
+        pytest.param(
+            "The Embassy accepts applications for exchange programmes offered in Japan.",
+            EMBASSY_PAGE_URL,
+            PAGE_COPY,
+            NOT_ON_THE_PAGE,
+            id="a word differs",
+        ),
+        pytest.param(
+            "Exchange Programs The Embassy accepts", EMBASSY_PAGE_URL, PAGE_COPY, None, id="across paragraphs"
+        ),
+        pytest.param(
+            "A URL",
+            EMBASSY_PAGE_URL,
+            PAGE_COPY.replace("Exchange Programs\n", "A URL\n"),
+            None,
+            id="the header is not text",
+        ),
+        pytest.param(
+            "A copy of the page, for tests", EMBASSY_PAGE_URL, PAGE_COPY, NOT_ON_THE_PAGE, id="quoting the header"
+        ),
+        pytest.param(
+            "Applicants must hold a Bachelor's degree.", OTHER_URL, PAGE_COPY, None, id="another page: kept, unchecked"
+        ),
+        pytest.param("Anything at all.", None, PAGE_COPY, None, id="a source without url: kept, unchecked"),
+        pytest.param(
+            "The Embassy accepts applications for exchange programs offered in Japan.",
+            EMBASSY_PAGE_URL,
+            None,
+            f"no copy of {EMBASSY_PAGE_URL} in sources/ to check the quote",
+            id="no copy of the embassy page",
+        ),
+        pytest.param(
+            REMOVE,
+            EMBASSY_PAGE_URL,
+            PAGE_COPY,
+            "has no 'quote': add the sentence of the source this answer rests on, verbatim",
+            id="no quote",
+        ),
+        pytest.param(
+            REMOVE,
+            OTHER_URL,
+            PAGE_COPY,
+            "has no 'quote': add the sentence of the source this answer rests on, verbatim",
+            id="no quote on another page",
+        ),
+        pytest.param("", EMBASSY_PAGE_URL, PAGE_COPY, "must not be empty", id="an empty quote"),
+    ],
+)
+def test_a_quote_is_checked_against_the_copy_of_its_page(tmp_path, quote, url, copy, problem):
+    """A quote attributed to the embassy page must be in the repository's copy (spacing and typographic quotes,
+    apostrophes and dashes aside, case included); other quotes are kept for auditors; a missing quote is a
+    problem at its source's line, a wrong one at its 'quote:' line."""
+    text = render(quoted(quote, url))
+    directory = with_copy(tmp_path, text, copy)
+
+    if problem is None:
+        (loaded,) = load_knowledge(directory).entries
+        assert loaded.sources[0].quote == quote
+        return
+    found = only_problem(directory)
+    assert found.file == "general.yaml"
+    assert problem in found.message
+    at_quote = quote is not REMOVE
+    assert found.line == (line_of(text, "quote:") if at_quote else line_of(text, "- title:", after="sources:"))
+    if "must not be empty" not in problem:
+        assert found.message.startswith("entry general.contact: source 1 (Exchange Programs page)")
+
+
+@pytest.mark.parametrize(
+    ("as_of", "checked"), [("2019-2020", True), ("2018-2019", False)], ids=["the edition kept", "an older edition"]
+)
+def test_only_quotes_of_the_edition_kept_are_checked(tmp_path, as_of, checked):
+    """The copy is of the 2019-2020 page: a quote of that edition must be in it; one of the 2018-2019 edition
+    (which had the MIRAI deadlines) cannot be checked against it, and is kept for auditors."""
+    directory = with_copy(tmp_path, render(quoted("Application deadline 7 Sep 2018.", as_of=as_of)))
+
+    if checked:
+        assert NOT_ON_THE_PAGE in only_problem(directory).message
+    else:
+        assert load_knowledge(directory).entries[0].sources[0].quote == "Application deadline 7 Sep 2018."
+
+
+def test_a_source_copy_without_its_url_is_reported(tmp_path):
+    """A file in sources/ must say which page it copies; without '# URL:' it is reported at its first line."""
+    directory = with_copy(tmp_path, render(quoted("Anything.", OTHER_URL)), "# A copy\n# ---\nText\n")
+
+    problem = only_problem(directory)
+
+    assert (problem.file, problem.line) == ("sources/exchange-programs.txt", 1)
+    assert "# URL:" in problem.message
+
+
+def test_every_wrong_quote_is_reported_not_only_the_first(tmp_path):
+    """Two entries with quotes that are not on the page: both are reported, each at its own line."""
+    text = render(
+        {**quoted("Not on the page."), "id": "general.first"},
+        {**quoted("Also not there."), "id": "general.second", "questions": {lang: ["other"] for lang in LANGUAGES}},
+    )
+
+    problems = problems_of(with_copy(tmp_path, text))
+
+    assert [(p.line, NOT_ON_THE_PAGE in p.message) for p in problems] == [
+        (line_of(text, "quote: Not on the page."), True),
+        (line_of(text, "quote: Also not there."), True),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("text", "normalised"),
+    [
+        ("  two\n\tlines  ", "two lines"),
+        ("a\u00a0b", "a b"),
+        ("\u201cquoted\u201d \u201equoted\u201c \u00abquoted\u00bb", '"quoted" "quoted" "quoted"'),
+        ("it\u2019s \u2018so\u2019", "it's 'so'"),
+        ("2019\u20132020 \u2014 now \u2212 1", "2019-2020 - now - 1"),
+        ("Case Stays", "Case Stays"),
+        ("caf\u00e9 \u00e0 la \u00ab gare \u00bb", 'caf\u00e9 \u00e0 la " gare "'),
+    ],
+)
+def test_quotes_are_compared_with_spacing_and_typography_normalised(text, normalised):
+    """normalise_quote folds whitespace and typographic quotes, apostrophes and dashes; nothing else changes."""
+    assert normalise_quote(text) == normalised
+
+
 # --- the knowledge base the project ships ----------------------------------------------------------------
 
 
@@ -653,6 +845,21 @@ def shipped():
 def test_the_shipped_knowledge_base_loads(shipped):
     """knowledge/ loads without a problem and has the MIRAI and JET programmes."""
     assert {p.id for p in shipped.programmes} >= {"mirai", "jet"}
+
+
+def test_every_shipped_source_has_a_quote_and_the_embassy_page_is_kept(shipped):
+    """Every source of every shipped entry quotes its sentence; the repository keeps the embassy page's copy,
+    and that copy is the shared source text (when the shared source is on this machine)."""
+    sources = [source for e in shipped.entries for source in e.sources]
+    assert sources
+    assert all(source.quote for source in sources)
+    assert any(source.url == EMBASSY_PAGE_URL for source in sources)
+    copy = (SHIPPED_KNOWLEDGE / SOURCES_DIR / "exchange-programs.txt").read_text(encoding="utf-8")
+    assert f"# URL: {EMBASSY_PAGE_URL}" in copy
+    assert "2019-2020" in copy.split("# ---", 1)[0]
+    shared = Path("/work/shared/source/exchange-programs.txt")
+    if shared.exists():
+        assert copy.split("# ---\n", 1)[1] == shared.read_text(encoding="utf-8")
 
 
 @pytest.mark.parametrize("topic_id", REQUIRED_TOPIC_IDS)

@@ -156,9 +156,12 @@ def test_the_verdict_lists_every_reason_and_every_answer(knowledge, linear):
 
 
 def test_the_verdict_says_it_is_only_an_indication(knowledge, linear):
-    """Every verdict ends by saying it is an indication and that the embassy decides."""
+    """Every verdict ends by saying it is an indication, not a decision on the application."""
     for answers in [(YES, YES, YES), (NO, NO, NO), (UNSURE, YES, YES)]:
-        assert "only an indication" in show(knowledge, step(linear, *answers), "en").text
+        text = show(knowledge, step(linear, *answers), "en").text
+        assert text.endswith(
+            "only an indication based on the published requirements, not a decision on your application."
+        )
 
 
 @pytest.mark.parametrize(

@@ -398,7 +398,7 @@ async def test_reload_by_an_admin_reschedules_and_a_broken_knowledge_base_is_ref
         refused = await ask(fake_api, "/reload", user=USER)
         assert UNKNOWN_COMMAND in refused.text
         subscribed = await ask(fake_api, "/subscribe mirai", user=ADMIN)
-        assert "No application dates are announced yet" in subscribed.text
+        assert "This bot has no current application dates" in subscribed.text
 
         opens = in_seconds(3)
         write_knowledge(knowledge, Win("added", opens, opens + timedelta(days=30)))

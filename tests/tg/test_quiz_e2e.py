@@ -67,10 +67,9 @@ NOT_MET = {"en": "Not met:", "fr": "Conditions non remplies :", "nl": "Niet vold
 CHECK = {"en": "To check:", "fr": "À vérifier :", "nl": "Na te gaan:"}
 YOUR_ANSWERS = {"en": "Your answers:", "fr": "Vos réponses :", "nl": "Je antwoorden:"}
 INDICATION = {
-    "en": "This is only an indication based on the published requirements; the embassy decides on every application.",
-    "fr": "Ceci n'est qu'une indication basée sur les conditions publiées ; l'ambassade décide de chaque candidature.",
-    "nl": "Dit is enkel een indicatie op basis van de gepubliceerde voorwaarden; de ambassade beslist over elke "
-    "kandidatuur.",
+    "en": "This is only an indication based on the published requirements, not a decision on your application.",
+    "fr": "Ce n'est qu'une indication d'après les conditions publiées, pas une décision sur votre candidature.",
+    "nl": "Dit is enkel een indicatie op basis van de gepubliceerde voorwaarden, geen beslissing over je kandidatuur.",
 }
 CANCELLED = {
     "en": "Eligibility check cancelled. Send /eligible to start again at any time.",
