@@ -110,7 +110,7 @@ def fallback(knowledge: KnowledgeBase, lang: Lang) -> Reply:
     text = t(
         lang,
         "Sorry, I don't know the answer to that. I can help with questions about the exchange programmes "
-        "of the Embassy of Japan in Belgium: {programmes}.\n\n"
+        "offered through the Embassy of Japan in Belgium: {programmes}.\n\n"
         "For anything else, please contact the embassy.",
         programmes=names,
     )
