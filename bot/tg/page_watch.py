@@ -18,7 +18,7 @@ from telegram.ext import Application, ContextTypes
 
 from bot.core.page_watch_views import staff_change_message
 from bot.delivery import SendOutcome
-from bot.storage import Storage
+from bot.storage import Storage, StorageError
 from bot.tg.sender import TelegramSender
 from bot.watcher import PageWatcher
 
@@ -93,10 +93,17 @@ async def _check(context: ContextTypes.DEFAULT_TYPE) -> None:
     assert isinstance(context.job.data, tuple)
     watcher, notifier = context.job.data
     await watcher.check()
-    await notifier.notify(context.bot)
+    await _tell_staff(notifier, context.bot)
 
 
 async def _notify(context: ContextTypes.DEFAULT_TYPE) -> None:
     assert context.job is not None
     assert isinstance(context.job.data, StaffNotifier)
-    await context.job.data.notify(context.bot)
+    await _tell_staff(context.job.data, context.bot)
+
+
+async def _tell_staff(notifier: StaffNotifier, bot: Bot) -> None:
+    try:
+        await notifier.notify(bot)
+    except StorageError as exc:  # the database away: the changes wait in it for the next run
+        log.error("page watch: could not tell staff of page changes: %s", exc)

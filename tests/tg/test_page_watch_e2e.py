@@ -28,7 +28,7 @@ from bot.core.views import ConfirmPageChange
 from bot.delivery import AlertDispatcher
 from bot.storage import Database, Storage
 from bot.tg.callback_data import pack, unpack
-from bot.tg.page_watch import STAFF, WATCH, StaffNotifier
+from bot.tg.page_watch import STAFF, WATCH, StaffNotifier, _tell_staff
 from bot.tg.sender import TelegramSender
 from bot.watcher import PageWatcher
 from tests.conftest import polling, settings_for
@@ -37,7 +37,7 @@ from tests.page_server import PageServer, exchange_page
 from tests.tg.conftest import services_of
 from tests.tg.test_alerts_e2e import Clock, CrashingSender, until
 from tests.tg.test_conversation_e2e import UNKNOWN_COMMAND, USER, App, ask, next_seen, tap
-from tests.tg.test_webhook import webhook_bot
+from tests.tg.test_webhook import refusing_port, webhook_bot
 
 pytestmark = pytest.mark.usefixtures("bot_logs")
 
@@ -380,3 +380,22 @@ async def test_services_built_by_hand_can_watch_too(fake_api: FakeBotApi, engine
         async with polling(build_application(settings, engine, services)) as app:
             await run_job(app)
             assert (await storage.watched_page(site.url())) is not None
+
+
+async def test_a_database_away_is_logged_on_one_line_and_tells_nobody(
+    fake_api: FakeBotApi, running_bot: App, engine: Engine, site: PageServer, bot_logs: list[str]
+) -> None:
+    """With the database unreachable, a check and the telling of staff each log one line and raise nothing;
+    nothing is sent."""
+    bot_logs.extend(["could not record the check", "could not tell staff of page changes"])
+    with refusing_port() as port:
+        away = Database(f"postgresql+asyncpg://bot@127.0.0.1:{port}/bot")
+        try:
+            storage = Storage(away)
+            report = await PageWatcher(storage, engine, site.url()).check()
+            await _tell_staff(StaffNotifier(storage, frozenset({ADMIN})), running_bot.bot)
+        finally:
+            await away.close()
+    assert report.outcome == "failed"
+    assert report.detail.startswith("cannot read the watched page")
+    assert staff_messages(fake_api) == []
