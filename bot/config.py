@@ -38,6 +38,9 @@ class Settings(BaseSettings):
     alert_reminder_days: Annotated[tuple[int, ...], NoDecode] = (7, 1)
     question_retention_days: int = Field(default=90, ge=1, description="How long anonymised questions are kept.")
     alert_check_seconds: int = Field(default=60, ge=1, description="How often due alerts are looked for.")
+    send_rate_per_second: float = Field(
+        default=30, gt=0, le=1000, description="Messages a second sent at most overall (Telegram's free limit: 30)."
+    )
     webhook_url: str | None = None
     webhook_secret: SecretStr | None = None
     webhook_listen: str = "0.0.0.0"  # inside a container the webhook listens on all interfaces
@@ -49,6 +52,9 @@ class Settings(BaseSettings):
         default=EMBASSY_PAGE, description="The page watched for changes staff may pass on; empty: not watched."
     )
     watch_interval_seconds: int = Field(default=86400, ge=60, description="How often the watched page is fetched.")
+    console_user_id: int = Field(
+        default=1, ge=1, description="Who types in the console chat: list it in ADMIN_IDS to try the staff commands."
+    )
     log_level: str = "INFO"
     log_format: Literal["text", "json"] = "text"
 

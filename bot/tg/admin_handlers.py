@@ -13,6 +13,7 @@ from bot.core.engine import Engine
 from bot.core.unanswered import group_questions
 from bot.core.views import Button, ConfirmBroadcast, ConfirmPageChange, Reply
 from bot.storage import Storage
+from bot.tg.rate_limit import PacedRateLimiter
 from bot.tg.replies import send_reply
 
 log = logging.getLogger(__name__)
@@ -58,6 +59,9 @@ class AdminHandlers:
         verdicts = ", ".join(f"{key} {n}" for key, n in sorted(stats.quiz_verdicts_last_30_days.items())) or "none"
         lines.append(f"Quiz verdicts, last 30 days: {html.escape(verdicts)}")
         lines.extend(await self._page_watch_lines())
+        limiter = getattr(message.get_bot(), "rate_limiter", None)
+        if isinstance(limiter, PacedRateLimiter):
+            lines.append(f"Replies dropped since start (Telegram kept answering 429): {limiter.dropped_replies}")
         await message.reply_text("\n".join(lines))
 
     async def _page_watch_lines(self) -> list[str]:

@@ -7,6 +7,7 @@ import re
 
 from telegram import Message, Update, User
 from telegram.constants import ChatType
+from telegram.error import RetryAfter
 from telegram.ext import ContextTypes
 
 from bot.core import conversation, quiz_views
@@ -24,6 +25,7 @@ from bot.tg.account_handlers import ACCOUNT_ACTIONS, AccountHandlers
 from bot.tg.admin_handlers import AdminHandlers
 from bot.tg.alert_handlers import SUBSCRIPTION_ACTIONS, AlertHandlers
 from bot.tg.callback_data import unpack_with_lang
+from bot.tg.rate_limit import PacedRateLimiter
 from bot.tg.replies import edit, send
 
 log = logging.getLogger(__name__)
@@ -277,6 +279,19 @@ class Handlers:
     async def error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         """Log every error with its traceback; the user sees no traceback."""
         update_id = update.update_id if isinstance(update, Update) else None
+        if isinstance(context.error, RetryAfter):
+            # The limiter waited out every 429 it was allowed to: the reply is lost, so staff must see it.
+            chat = update.effective_chat if isinstance(update, Update) else None
+            limiter = getattr(context.bot, "rate_limiter", None)
+            if isinstance(limiter, PacedRateLimiter):
+                limiter.dropped_replies += 1
+            log.error(
+                "a reply to chat %s was dropped (update %s): Telegram kept answering 429, last asking to wait %s",
+                chat.id if chat is not None else "?",
+                update_id,
+                context.error.retry_after,
+            )
+            return
         log.error("error while handling update %s", update_id, exc_info=context.error)
 
 

@@ -1,23 +1,38 @@
-"""Keeping within Telegram's sending limits while staying close to them.
+"""Keeping within Telegram's sending limits while staying close to them, and fair between chats.
 
-python-telegram-bot's ``AIORateLimiter`` is a token bucket: it lets a burst of 30 messages out at once,
-then 30 per second, so a broadcast sends up to about 60 in its first second; Telegram answers 429, and
-requests that took their token during the pause all leave together when it ends, causing the next 429.
-Measured with ``benchmarks/bench_alerts.py`` on 10,000 subscribers, that held 0.59 of the allowed rate.
+Telegram limits a bot three ways: about ``SEND_RATE_PER_SECOND`` messages a second overall (30 for free, up
+to 1,000 with paid broadcasts), about one message a second in one chat, and about 20 a minute in one group.
+python-telegram-bot's ``AIORateLimiter`` paces only the overall rate with a token bucket, and a 429 from any
+chat pauses every sender: one student sending 500 messages made everybody else wait more than a minute.
 
-This limiter plugs into the same ``BaseRateLimiter`` interface and paces instead: one message every
-1/rate seconds, never a burst; a 429 pauses every sender for the time Telegram asks, and a sender takes
-its slot only once the pause is over. Requests without a ``chat_id`` (answering callbacks, commands
-set-up) are not paced, as Telegram does not count them against the broadcast limit.
+This limiter plugs into the same ``BaseRateLimiter`` interface and keeps two paces:
+
+* the overall pace: one message every 1/rate seconds, never a burst (a little under the rate, so that
+  timing jitter on the way never makes two messages count as one second's 31st);
+* each chat's own pace: one message a second in a private chat, one every 3 s in a group (a negative chat
+  id), after a burst of CHAT_BURST for a chat that has been quiet (an answer in several parts). A request
+  first waits for its chat's turn, *then* takes an overall slot, so a chat with a long queue never holds
+  the overall pace: the other chats' messages go out between its own.
+
+A 429 pauses only the chat it was answered for, for the time Telegram asks. Only when 429s arrive for
+several chats within a second (the overall limit, or another process sharing the token) does everybody
+pause. Requests without a ``chat_id`` (answering callbacks, commands set-up) are not paced, as Telegram does
+not count them against these limits. After ``max_retries`` 429s in a row a request gives up with
+``RetryAfter``: the alert outbox queues the alert again; a reply given up is logged with its chat by the
+error handler and counted in ``dropped_replies``, which ``/stats`` shows.
+
+The timing rules live in ``Pacing``, which takes the time as an argument, so they are tested with an
+injected clock; ``PacedRateLimiter`` only sleeps until the times ``Pacing`` gives.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Coroutine
+from collections.abc import Awaitable, Callable, Coroutine
+from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
+from typing import Any, Final
 
 from telegram.error import RetryAfter
 from telegram.ext import BaseRateLimiter
@@ -26,17 +41,133 @@ log = logging.getLogger(__name__)
 
 JSON = bool | dict[str, Any] | list[dict[str, Any]]
 
+#: Telegram's free overall limit.
+DEFAULT_RATE: Final = 30.0
+#: The share of a limit actually used: jitter on the way must not push two messages into one window.
+MARGIN: Final = 0.985
+#: Seconds between two messages in one private chat (Telegram: "about one message per second").
+PRIVATE_INTERVAL: Final = 1.0 / MARGIN
+#: Seconds between two messages in one group (Telegram: "no more than 20 messages per minute").
+GROUP_INTERVAL: Final = 3.0 / MARGIN
+#: Messages a quiet chat may get at once before its pace applies (Telegram tolerates short bursts in a chat).
+CHAT_BURST: Final = 3
+#: 429s for this many different chats within GLOBAL_WINDOW seconds mean the overall limit: everybody pauses.
+GLOBAL_CHATS: Final = 3
+GLOBAL_WINDOW: Final = 1.0
+#: Chat states kept before the idle ones are swept, so memory stays flat in the number of chats.
+SWEEP_ABOVE: Final = 512
+#: A little added to every pause Telegram asks for, as its retry_after is rounded.
+PAUSE_EXTRA: Final = 0.1
+
+
+@dataclass(slots=True)
+class _Chat:
+    next_at: float = 0.0
+    """When this chat's next message may leave (moved forward by every reservation)."""
+    blocked_until: float = 0.0
+    """Until when a 429 holds the chat back: a message already waiting for its slot must not leave before."""
+
+
+class Pacing:
+    """When each message may leave; pure bookkeeping over the times it is given (no clock of its own).
+
+    ``reserve`` hands out slots in order of asking, so a caller must wait until the time it gets and then ask
+    ``still_valid`` (a 429 may have pushed the chat or everybody back meanwhile) before sending.
+    """
+
+    def __init__(self, per_second: float = DEFAULT_RATE) -> None:
+        if per_second <= 0:
+            raise ValueError("the sending rate must be positive")
+        self.per_second = per_second
+        self.interval = 1.0 / (per_second * MARGIN)
+        self._next_slot = 0.0
+        self._paused_until = 0.0
+        self._chats: dict[int | str, _Chat] = {}
+        self._recent_429s: dict[int | str, float] = {}
+
+    @staticmethod
+    def chat_interval(chat_id: int | str) -> float:
+        """Groups and channels have negative ids (or an @username); private chats positive ones."""
+        return PRIVATE_INTERVAL if isinstance(chat_id, int) and chat_id > 0 else GROUP_INTERVAL
+
+    def chat_turn(self, chat_id: int | str, now: float) -> float:
+        """Reserve this chat's next turn: the time (>= now) its message may ask for an overall slot."""
+        self._sweep(now)
+        chat = self._chats.get(chat_id)
+        if chat is None:
+            chat = self._chats[chat_id] = _Chat()
+        # The generic cell rate algorithm: ``next_at`` is when the chat's pace would next allow a message; a
+        # chat that has been quiet may send CHAT_BURST at once (a long answer in parts), then one per interval.
+        interval = self.chat_interval(chat_id)
+        due = max(chat.next_at, now)
+        at = max(now, due - (CHAT_BURST - 1) * interval, chat.blocked_until, self._paused_until)
+        chat.next_at = max(due, at) + interval
+        return at
+
+    def overall_slot(self, now: float) -> float:
+        """Reserve the next overall slot: the time (>= now) the message may leave."""
+        at = max(now, self._next_slot, self._paused_until)
+        self._next_slot = at + self.interval
+        return at
+
+    def chat_blocked_until(self, chat_id: int | str) -> float:
+        """Until when a 429 holds this chat (or everybody) back."""
+        chat = self._chats.get(chat_id)
+        return max(self._paused_until, chat.blocked_until if chat is not None else 0.0)
+
+    def retry_after(self, chat_id: int | str, seconds: float, now: float) -> bool:
+        """Telegram answered 429 for ``chat_id``: hold that chat back; return whether everybody pauses."""
+        until = now + seconds + PAUSE_EXTRA
+        chat = self._chats.get(chat_id)
+        if chat is None:
+            chat = self._chats[chat_id] = _Chat()
+        chat.next_at = max(chat.next_at, until)
+        chat.blocked_until = max(chat.blocked_until, until)
+        self._recent_429s = {key: at for key, at in self._recent_429s.items() if at > now - GLOBAL_WINDOW}
+        self._recent_429s[chat_id] = now
+        if len(self._recent_429s) >= GLOBAL_CHATS and until > self._paused_until:
+            self._paused_until = until
+            self._recent_429s.clear()
+            return True
+        return False
+
+    @property
+    def chats_tracked(self) -> int:
+        return len(self._chats)
+
+    def _sweep(self, now: float) -> None:
+        """Forget chats with nothing reserved and no pause: their state equals a new chat's."""
+        if len(self._chats) > SWEEP_ABOVE:
+            busy = self._chats.items()
+            self._chats = {key: chat for key, chat in busy if max(chat.next_at, chat.blocked_until) > now}
+
 
 class PacedRateLimiter(BaseRateLimiter[int]):
-    def __init__(self, per_second: float = 29.5, max_retries: int = 3) -> None:
-        # Slightly under Telegram's 30/s: timing jitter on the way must not make two messages count as one
-        # second's 31st.
-        self.interval = 1.0 / per_second
+    def __init__(
+        self,
+        per_second: float = DEFAULT_RATE,
+        max_retries: int = 3,
+        *,
+        clock: Callable[[], float] | None = None,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    ) -> None:
+        self.pacing = Pacing(per_second)
         self.max_retries = max_retries
-        self._lock = asyncio.Lock()
-        self._next_slot = 0.0
-        self._resume = asyncio.Event()
-        self._resume.set()
+        self._clock = clock
+        self._sleep = sleep
+        self.dropped_replies = 0
+        """Replies given up after repeated 429s since start (counted by the error handler, shown in /stats)."""
+
+    @property
+    def per_second(self) -> float:
+        return self.pacing.per_second
+
+    def set_rate(self, per_second: float) -> None:
+        """Use ``SEND_RATE_PER_SECOND``; called before the bot sends anything (chat paces start afresh)."""
+        self.pacing = Pacing(per_second)
+
+    def _now(self) -> float:
+        return self._clock() if self._clock is not None else asyncio.get_running_loop().time()
 
     async def initialize(self) -> None:
         pass
@@ -53,40 +184,38 @@ class PacedRateLimiter(BaseRateLimiter[int]):
         data: dict[str, Any],
         rate_limit_args: int | None,
     ) -> JSON:
-        if data.get("chat_id") is None:
+        chat_id = data.get("chat_id")
+        if chat_id is None:
             return await callback(*args, **kwargs)
+        if not isinstance(chat_id, int | str):
+            chat_id = str(chat_id)
         for attempt in range(self.max_retries + 1):
-            await self._slot()
+            await self._wait_turn(chat_id)
             try:
                 return await callback(*args, **kwargs)
             except RetryAfter as exc:
+                seconds = _seconds(exc.retry_after)
+                if self.pacing.retry_after(chat_id, seconds, self._now()):
+                    log.warning("Telegram asks every chat to wait %.1f s (429s for several chats)", seconds)
+                else:
+                    log.info("Telegram asks to wait %.1f s before writing to chat %s again", seconds, chat_id)
                 if attempt == self.max_retries:
                     raise
-                await self._pause(exc.retry_after)
         raise AssertionError("unreachable")  # the loop returns or raises
 
-    async def _slot(self) -> None:
-        """Wait for any 429 pause to end, then for this request's turn in the pace."""
+    async def _wait_turn(self, chat_id: int | str) -> None:
+        """Wait for this chat's turn, then for an overall slot; start again if a 429 came meanwhile."""
         while True:
-            await self._resume.wait()
-            async with self._lock:
-                if not self._resume.is_set():
-                    continue  # a pause began while waiting for the lock: wait for it first
-                loop = asyncio.get_running_loop()
-                wait = self._next_slot - loop.time()
-                if wait > 0:
-                    await asyncio.sleep(wait)
-                self._next_slot = max(loop.time(), self._next_slot) + self.interval
+            await self._wait_until(self.pacing.chat_turn(chat_id, self._now()))
+            await self._wait_until(self.pacing.overall_slot(self._now()))
+            if self.pacing.chat_blocked_until(chat_id) <= self._now():
                 return
 
-    async def _pause(self, retry_after: int | timedelta) -> None:
-        seconds = retry_after.total_seconds() if isinstance(retry_after, timedelta) else float(retry_after)
-        if self._resume.is_set():
-            log.warning("Telegram asks to wait %.1f s before sending again", seconds)
-            self._resume.clear()
-            try:
-                await asyncio.sleep(seconds + 0.1)
-            finally:
-                self._resume.set()
-        else:
-            await self._resume.wait()
+    async def _wait_until(self, at: float) -> None:
+        delay = at - self._now()
+        if delay > 0:
+            await self._sleep(delay)
+
+
+def _seconds(retry_after: int | timedelta) -> float:
+    return retry_after.total_seconds() if isinstance(retry_after, timedelta) else float(retry_after)

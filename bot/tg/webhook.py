@@ -30,6 +30,7 @@ from telegram.ext import Application
 from bot.config import HEALTH_PATH, WEBHOOK_SECRET_PATTERN, Settings
 from bot.core.errors import BotError
 from bot.health import health_report, is_healthy
+from bot.tg.rate_limit import PacedRateLimiter
 
 if TYPE_CHECKING:
     from bot.app import Services
@@ -157,6 +158,8 @@ async def running(application: App, settings: Settings, services: Services) -> A
     if ports:
         path = settings.webhook_path if address else None
         server = WebServer(application, services, webhook_path=path, secret=secret if address else None)
+    if isinstance(limiter := application.bot.rate_limiter, PacedRateLimiter):
+        limiter.set_rate(settings.send_rate_per_second)  # SEND_RATE_PER_SECOND: 30 free, up to 1,000 paid
     await application.initialize()
     failing = False
     try:

@@ -1,59 +1,215 @@
-"""The paced rate limiter: no bursts, a 429 pauses every sender, and requests without a chat pass freely."""
+"""The paced rate limiter: an overall pace and a pace per chat, a 429 holding back only its chat (everybody only
+when several chats get one), and requests without a chat passing freely.
+
+``Pacing`` is tested with plain times; ``PacedRateLimiter`` with an injected clock whose sleeps advance a
+virtual time, so no test depends on the machine's speed.
+"""
+
+from __future__ import annotations
 
 import asyncio
+import heapq
 import itertools
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
+from typing import Any
 
 import pytest
 from telegram.error import RetryAfter
 
-from bot.tg.rate_limit import PacedRateLimiter
+from bot.tg.rate_limit import CHAT_BURST, GROUP_INTERVAL, PRIVATE_INTERVAL, SWEEP_ABOVE, PacedRateLimiter, Pacing
 
 
-async def test_messages_leave_one_at_a_time_in_order() -> None:
-    """Concurrent sends are spaced by the pace, never sent as a burst."""
-    limiter = PacedRateLimiter(per_second=200)
-    loop = asyncio.get_running_loop()
-    sent_at: list[float] = []
+class VirtualTime:
+    """A clock and a sleep for the limiter: sleeping tasks wake in time order, as the clock jumps."""
 
-    async def send() -> bool:
-        sent_at.append(loop.time())
+    def __init__(self) -> None:
+        self.now = 0.0
+        self._sleepers: list[tuple[float, int, asyncio.Future[None]]] = []
+        self._order = itertools.count()
+
+    def clock(self) -> float:
+        return self.now
+
+    async def sleep(self, seconds: float) -> None:
+        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        heapq.heappush(self._sleepers, (self.now + seconds, next(self._order), future))
+        await future
+
+    async def run(self, *awaitables: Awaitable[Any]) -> list[Any]:
+        tasks = [asyncio.ensure_future(awaitable) for awaitable in awaitables]
+        while not all(task.done() for task in tasks):
+            for _ in range(10):  # let every task run until it sleeps or ends
+                await asyncio.sleep(0)
+            if self._sleepers:
+                at, _, future = heapq.heappop(self._sleepers)
+                self.now = max(self.now, at)
+                future.set_result(None)
+            elif not all(task.done() for task in tasks):
+                raise AssertionError("tasks wait for something other than the clock")
+        return [task.result() for task in tasks]
+
+
+def limiter_in(time: VirtualTime, per_second: float = 30, max_retries: int = 3) -> PacedRateLimiter:
+    return PacedRateLimiter(per_second, max_retries, clock=time.clock, sleep=time.sleep)
+
+
+def request(limiter: PacedRateLimiter, chat_id: int | None, callback: Callable[[], Awaitable[Any]]) -> Awaitable[Any]:
+    data = {"chat_id": chat_id} if chat_id is not None else {}
+    return limiter.process_request(callback, (), {}, "sendMessage", data, None)
+
+
+# ------------------------------------------------------------------------------------------ Pacing
+
+
+def test_overall_slots_are_spaced_by_the_rate_without_a_burst() -> None:
+    pacing = Pacing(30)
+    slots = [pacing.overall_slot(now=0.0) for _ in range(31)]
+    gaps = {round(b - a, 9) for a, b in itertools.pairwise(slots)}
+    assert gaps == {round(pacing.interval, 9)}
+    assert 1 / 30 < pacing.interval < 1 / 29  # a little under the limit, never over
+    assert slots[30] > 1.0  # the 31st message never falls in the first second
+
+
+def test_each_chat_has_its_own_pace_and_groups_a_slower_one() -> None:
+    pacing = Pacing(30)
+    private = [pacing.chat_turn(7, now=0.0) for _ in range(CHAT_BURST + 2)]
+    group = [pacing.chat_turn(-100, now=0.0) for _ in range(CHAT_BURST + 2)]
+    other = pacing.chat_turn(8, now=0.0)
+    burst = [0.0] * CHAT_BURST  # an answer in a few parts leaves at once
+    assert private == pytest.approx([*burst, PRIVATE_INTERVAL, 2 * PRIVATE_INTERVAL])
+    assert group == pytest.approx([*burst, GROUP_INTERVAL, 2 * GROUP_INTERVAL])
+    assert PRIVATE_INTERVAL >= 1.0  # Telegram: about one message a second in a chat
+    assert GROUP_INTERVAL >= 3.0  # and 20 a minute in a group
+    assert other == 0.0  # another chat is not behind the first one's queue
+
+
+def test_a_429_holds_back_only_its_chat() -> None:
+    pacing = Pacing(30)
+    everybody = pacing.retry_after(7, 5, now=10.0)
+    assert not everybody
+    assert pacing.chat_blocked_until(7) > 15.0
+    assert pacing.chat_turn(7, now=10.0) > 15.0
+    assert pacing.chat_blocked_until(8) == 0.0
+    assert pacing.chat_turn(8, now=10.0) == 10.0
+    assert pacing.overall_slot(now=10.0) == 10.0
+
+
+def test_429s_for_several_chats_at_once_pause_everybody() -> None:
+    pacing = Pacing(30)
+    assert not pacing.retry_after(1, 2, now=0.0)
+    assert not pacing.retry_after(2, 2, now=0.3)
+    assert pacing.retry_after(3, 2, now=0.6)
+    assert pacing.overall_slot(now=0.7) > 2.6
+    assert pacing.chat_turn(99, now=0.7) > 2.6
+
+
+def test_429s_for_several_chats_far_apart_pause_only_those_chats() -> None:
+    pacing = Pacing(30)
+    assert not any(pacing.retry_after(chat, 1, now=2.0 * chat) for chat in range(1, 6))
+    assert pacing.overall_slot(now=11.0) == 11.0
+
+
+def test_idle_chats_are_forgotten_so_memory_stays_flat() -> None:
+    pacing = Pacing(1000)
+    for chat in range(1, 20 * SWEEP_ABOVE):
+        pacing.chat_turn(chat, now=chat * 0.01)  # each chat's turn is long over 1,000 chats later
+    assert pacing.chats_tracked <= SWEEP_ABOVE + 200
+
+
+def test_a_chat_still_held_back_is_not_forgotten() -> None:
+    pacing = Pacing(1000)
+    pacing.retry_after(1, 100, now=0.0)
+    for chat in range(2, 3 * SWEEP_ABOVE):
+        pacing.chat_turn(chat, now=1.0 + chat * 0.01)
+    assert pacing.chat_blocked_until(1) > 100.0
+
+
+def test_the_rate_must_be_positive() -> None:
+    with pytest.raises(ValueError, match="positive"):
+        Pacing(0)
+
+
+# ------------------------------------------------------------------------------- PacedRateLimiter
+
+
+async def test_a_flooding_chat_does_not_delay_another_chat() -> None:
+    """50 messages queued for one chat go out one a second; another chat's message leaves at once."""
+    time = VirtualTime()
+    limiter = limiter_in(time)
+    sent: dict[int, list[float]] = {1: [], 2: []}
+
+    def send_to(chat: int) -> Callable[[], Awaitable[bool]]:
+        async def send() -> bool:
+            sent[chat].append(time.now)
+            return True
+
+        return send
+
+    await time.run(*(request(limiter, 1, send_to(1)) for _ in range(50)), request(limiter, 2, send_to(2)))
+    assert len(sent[1]) == 50
+    assert min(b - a for a, b in itertools.pairwise(sent[1][CHAT_BURST:])) >= 1.0
+    assert sent[1][-1] >= 50 - CHAT_BURST
+    assert len(sent[2]) == 1
+    assert sent[2][0] <= (CHAT_BURST + 1) * limiter.pacing.interval  # behind the first chat's burst only
+
+
+async def test_a_429_for_one_chat_delays_only_that_chat() -> None:
+    time = VirtualTime()
+    limiter = limiter_in(time)
+    sent: list[tuple[int, float]] = []
+    refused = False
+
+    async def to_one() -> bool:
+        nonlocal refused
+        if not refused:
+            refused = True
+            raise RetryAfter(timedelta(seconds=5))
+        sent.append((1, time.now))
         return True
 
-    await asyncio.gather(
-        *(limiter.process_request(send, (), {}, "sendMessage", {"chat_id": i}, None) for i in range(10))
-    )
+    async def to_other(chat: int) -> bool:
+        sent.append((chat, time.now))
+        return True
 
-    gaps = [later - earlier for earlier, later in itertools.pairwise(sent_at)]
-    assert len(sent_at) == 10
-    assert min(gaps) >= limiter.interval * 0.9  # a lower bound: a slow machine only widens the gaps
+    async def later(chat: int) -> bool:
+        await time.sleep(0.5)  # asked after the 429
+        return bool(await request(limiter, chat, lambda: to_other(chat)))
+
+    await time.run(request(limiter, 1, to_one), *(later(chat) for chat in range(2, 6)))
+    at = dict(sent)
+    assert at[1] >= 5.0  # waited what Telegram asked, and was sent once
+    assert [chat for chat, _ in sent].count(1) == 1
+    assert all(at[chat] < 1.0 for chat in range(2, 6))
 
 
-async def test_a_429_is_waited_out_and_the_message_sent_once() -> None:
-    """A RetryAfter pauses sending for the time asked, then the request is retried and succeeds."""
-    limiter = PacedRateLimiter(per_second=1000)
+async def test_retries_are_bounded() -> None:
+    """After max_retries 429s the RetryAfter reaches the caller (the outbox retries later)."""
+    time = VirtualTime()
+    limiter = limiter_in(time, max_retries=2)
     attempts = 0
 
     async def send() -> bool:
         nonlocal attempts
         attempts += 1
-        if attempts == 1:
-            raise RetryAfter(timedelta(seconds=0))
-        return True
-
-    assert await limiter.process_request(send, (), {}, "sendMessage", {"chat_id": 1}, None) is True
-    assert attempts == 2
-
-
-async def test_retries_are_bounded() -> None:
-    """After max_retries 429s the RetryAfter reaches the caller (the outbox retries later)."""
-    limiter = PacedRateLimiter(per_second=1000, max_retries=2)
-
-    async def send() -> bool:
-        raise RetryAfter(timedelta(seconds=0))
+        raise RetryAfter(timedelta(seconds=1))
 
     with pytest.raises(RetryAfter):
-        await limiter.process_request(send, (), {}, "sendMessage", {"chat_id": 1}, None)
+        await time.run(request(limiter, 1, send))
+    assert attempts == 3
+
+
+async def test_the_rate_is_the_setting() -> None:
+    time = VirtualTime()
+    limiter = limiter_in(time, per_second=1000)
+    stamps: list[float] = []
+
+    async def send() -> bool:
+        stamps.append(time.now)
+        return True
+
+    await time.run(*(request(limiter, chat, send) for chat in range(1, 2001)))
+    assert 1.9 < stamps[-1] - stamps[0] < 2.1  # 2,000 messages at 1,000/s: about 2 s, no burst
 
 
 async def test_requests_without_a_chat_are_not_paced() -> None:
@@ -66,8 +222,13 @@ async def test_requests_without_a_chat_are_not_paced() -> None:
         calls += 1
         return True
 
-    await asyncio.wait_for(
-        asyncio.gather(*(limiter.process_request(answer, (), {}, "answerCallbackQuery", {}, None) for _ in range(5))),
-        timeout=5,
-    )
+    await asyncio.wait_for(asyncio.gather(*(request(limiter, None, answer) for _ in range(5))), timeout=5)
     assert calls == 5
+
+
+def test_a_quiet_chat_gets_its_burst_again() -> None:
+    pacing = Pacing(30)
+    first = [pacing.chat_turn(7, now=0.0) for _ in range(CHAT_BURST)]
+    later = [pacing.chat_turn(7, now=100.0) for _ in range(CHAT_BURST)]
+    assert first == [0.0] * CHAT_BURST
+    assert later == [100.0] * CHAT_BURST
