@@ -40,6 +40,8 @@ from bot.tg.account_handlers import AccountHandlers
 from bot.tg.admin_handlers import AdminHandlers
 from bot.tg.alert_handlers import AlertHandlers
 from bot.tg.handlers import Handlers
+from bot.tg.inprocess import TOKEN as INPROCESS_TOKEN
+from bot.tg.inprocess import InProcessBotApi
 from bot.tg.jobs import schedule_alerts, schedule_housekeeping, wake_dispatcher
 from bot.tg.page_watch import StaffNotifier, schedule_page_watch
 from bot.tg.rate_limit import PacedRateLimiter
@@ -86,15 +88,32 @@ def build_services(settings: Settings, engine: Engine) -> Services:
     return Services(settings, engine, database, storage, dispatcher, watcher)
 
 
-def build_application(settings: Settings, engine: Engine, services: Services | None = None) -> Application:  # type: ignore[type-arg]
-    """The Application with every handler registered; nothing is started (storage opens in post_init)."""
-    if settings.telegram_bot_token is None:
+def build_application(
+    settings: Settings,
+    engine: Engine,
+    services: Services | None = None,
+    *,
+    in_process: InProcessBotApi | None = None,
+) -> Application:  # type: ignore[type-arg]
+    """The Application with every handler registered; nothing is started (storage opens in post_init).
+
+    With ``in_process`` the Application talks to that in-process Bot API instead of Telegram (the console
+    chat, tests, the throughput benchmark): no network, so no token is needed and no sending limits are kept.
+    """
+    if in_process is not None:
+        token = INPROCESS_TOKEN
+    elif settings.telegram_bot_token is not None:
+        token = settings.telegram_bot_token.get_secret_value()
+    else:
         raise ValueError("TELEGRAM_BOT_TOKEN is not set")
     services = services or build_services(settings, engine)
+    builder = ApplicationBuilder().token(token)
+    if in_process is not None:
+        builder = builder.request(in_process.request()).get_updates_request(in_process.request())
+    else:
+        builder = builder.rate_limiter(PacedRateLimiter(max_retries=3))  # type: ignore[arg-type]  # PTB's generics
     application = (
-        ApplicationBuilder()
-        .token(settings.telegram_bot_token.get_secret_value())
-        .base_url(settings.telegram_api_base_url)
+        builder.base_url(settings.telegram_api_base_url)
         .base_file_url(settings.telegram_api_base_file_url)
         .defaults(
             Defaults(
@@ -104,7 +123,6 @@ def build_application(settings: Settings, engine: Engine, services: Services | N
                 allow_sending_without_reply=True,
             )
         )
-        .rate_limiter(PacedRateLimiter(max_retries=3))
         .concurrent_updates(True)
         .post_init(partial(_post_init, services=services))
         .post_shutdown(partial(_post_shutdown, services=services))

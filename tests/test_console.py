@@ -1,35 +1,243 @@
-"""The console chat: the same conversations as Telegram, in a terminal."""
+"""The console chat: the Telegram Application itself, on the in-process Bot API, fed by a pipe (no terminal).
+
+Each test types what a student would and reads what the console prints. The console has no dispatch of its
+own, so these tests also show that every feature is reachable without a token; the drift test compares
+its replies with the replies the same bot gives over HTTP to the fake Telegram server.
+"""
+
+from __future__ import annotations
 
 import io
+import os
+import re
+import sys
+import threading
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
 
+import pytest
+
+from bot.app import build_application
+from bot.cli import main
 from bot.config import Settings
-from bot.console import ConsoleChat, chat
+from bot.console import ConsoleChat, Screen, chat
+from bot.core import conversation
 from bot.core.engine import Engine
+from bot.core.i18n import t
+from bot.core.languages import LANGUAGES
+from bot.core.matching import Suggestions
+from bot.core.questions import match_question
+from bot.core.views import Action
+from bot.tg.inprocess import ApiCall
+from tests.conftest import polling, settings_for
+from tests.fake_bot_api import FakeBotApi
+from tests.tg.test_alerts_e2e import Win, write_knowledge
+
+UNKNOWN = "I don't know that command."
+OPENS = "Applications are open: MIRAI"
 
 
-def test_a_question_gets_its_answer_and_numbered_buttons(engine: Engine) -> None:
-    """A question shows the answer text and its related topics as numbered choices."""
-    session = ConsoleChat(engine)
+def typed(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], *lines: str, **env: str) -> str:
+    """Run `python -m bot chat` on these lines (piped, as from a file) and return what it printed."""
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setattr(sys, "stdin", io.StringIO("".join(f"{line}\n" for line in lines)))
+    assert main(["chat"]) == 0
+    out, err = capsys.readouterr()
+    assert "Traceback" not in out + err
+    return out
 
-    out = session.handle("how old do you need to be for mirai")
 
-    assert "20" in out
-    assert "[1]" in out
+def replies(out: str) -> list[str]:
+    """The bot's messages, in order, as printed."""
+    return [block.strip() for block in re.split(r"\n\n(?=bot> )", "\n\n" + out) if block.startswith("bot> ")]
 
 
-def test_a_number_presses_a_button(engine: Engine) -> None:
-    """Typing a button's number does what tapping it would do."""
-    session = ConsoleChat(engine)
-    menu = session.handle("/start")
-    number = next(line.split("]")[0].strip(" [") for line in menu.splitlines() if line.endswith("] MIRAI"))
+def buttons(block: str) -> dict[str, int]:
+    """A printed message's buttons: label -> the number to type."""
+    return {label.strip(): int(number) for number, label in re.findall(r"\[(\d+)\] ([^\[\n]+)", block)}
 
-    assert "Choose a topic" in session.handle(number)
+
+class LiveChat:
+    """`python -m bot chat` in a thread, reading a pipe a test writes to while the chat runs."""
+
+    def __init__(self) -> None:
+        read, self._write = os.pipe()
+        self.stdin = os.fdopen(read, "r", encoding="utf-8")
+        self.stdout = io.StringIO()
+        self.code: int | None = None
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        self.code = chat(Settings(_env_file=None), stdin=self.stdin, stdout=self.stdout)  # type: ignore[call-arg]
+
+    def __enter__(self) -> LiveChat:
+        self._thread.start()
+        return self
+
+    def type(self, line: str) -> None:
+        os.write(self._write, f"{line}\n".encode())
+
+    def wait_for(self, text: str, seconds: float = 15) -> str:
+        deadline = time.monotonic() + seconds
+        while text not in self.stdout.getvalue():
+            assert time.monotonic() < deadline, f"{text!r} never printed; the console showed:\n{self.stdout.getvalue()}"
+            time.sleep(0.05)
+        return self.stdout.getvalue()
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.type("/quit")
+        self._thread.join(timeout=20)
+        os.close(self._write)
+        self.stdin.close()
+        assert self.code == 0
+
+
+def window_opening_in(directory: Path, seconds: float) -> Path:
+    """A copy of the shipped knowledge base whose MIRAI window opens ``seconds`` from now."""
+    opens = (datetime.now(UTC) + timedelta(seconds=seconds)).replace(microsecond=0)
+    return write_knowledge(directory, Win("mirai-test", opens, opens + timedelta(days=30)))
+
+
+# ---------------------------------------------------------------------------------------------- tests
+
+
+def test_every_command_a_student_is_told_about_gets_its_real_reply(monkeypatch, capsys) -> None:
+    """The commands of issue 14's table, typed into `python -m bot chat`: each gets its own reply."""
+    out = typed(
+        monkeypatch,
+        capsys,
+        *"/help|/start|/language|/subscribe mirai|/deadlines|/privacy|/unsubscribe mirai|/eligible|/cancel".split("|"),
+        "/forget",
+    )
+    shown = replies(out)
+    assert len(shown) == 11  # the welcome at start, then one reply per line
+    assert not [block for block in shown if UNKNOWN in block]
+    welcome, help_, start, language, subscribe, deadlines, privacy, unsubscribe, eligible, cancel, forget = shown
+    assert "Welcome!" in welcome
+    assert "Welcome!" in start
+    assert "How to use this bot" in help_
+    assert {"English", "Français", "Nederlands", "✅ Follow my messages"} <= set(buttons(language))
+    assert "Subscribed to MIRAI" in subscribe
+    assert "✅ MIRAI" in buttons(subscribe)
+    assert "Application deadlines" in deadlines
+    assert "Send /forget to erase everything linked to you." in privacy
+    assert "You will no longer get alerts about MIRAI." in unsubscribe
+    assert "☐ MIRAI" in buttons(unsubscribe)
+    assert "Which programme would you like to check?" in eligible
+    assert "Eligibility check cancelled" in cancel
+    assert "Erase your data?" in forget
+
+
+def test_links_are_shown_with_their_address_and_html_is_not(monkeypatch, capsys) -> None:
+    out = typed(monkeypatch, capsys, "how old do you need to be for mirai")
+    answer = replies(out)[-1]
+
+    assert "(https://www.be.emb-japan.go.jp/itpr_en/study_exchange.html)" in answer
+    assert "<a " not in answer
+    assert "<b>" not in answer
+
+
+def test_the_quiz_runs_to_a_verdict_with_numbers(monkeypatch, capsys) -> None:
+    """/eligible mirai, then "1" (Yes) to every question: each question redraws the message, then the verdict."""
+    out = typed(monkeypatch, capsys, "/eligible mirai", *["1"] * 12)
+    shown = replies(out)
+
+    assert "Question 1 of" in shown[1]
+    assert all(block.startswith("bot> (edited)") for block in shown[2:4])
+    verdict = next(block for block in shown if "appear to meet every requirement" in block)
+    assert verdict.startswith("bot> (edited)")
+
+
+def test_language_choice_and_back_to_following_each_message(monkeypatch, capsys) -> None:
+    """/language → Français answers in French; /language → "Follow my messages" answers English in English."""
+    lines = ["/language", "2", "/help", "/language", "4", "/help"]
+    out = typed(monkeypatch, capsys, *lines)
+    _, _, chosen, help_fr, _, automatic, help_en = replies(out)
+
+    assert chosen.startswith("bot> (edited)")
+    assert t("fr", "How to use this bot") in help_fr
+    assert automatic.startswith("bot> (edited)")
+    assert "How to use this bot" in help_en
+
+
+def test_forget_erases_after_the_confirmation(monkeypatch, capsys) -> None:
+    out = typed(monkeypatch, capsys, "/subscribe mirai", "/forget", "1", "/subscribe")
+    forgotten, after = replies(out)[-2:]
+
+    assert forgotten.startswith("bot> (edited)")
+    assert "no longer holds anything linked to you" in forgotten
+    assert "☐ MIRAI" in buttons(after)  # the subscription went with the rest
+
+
+def test_did_you_mean_buttons_open_what_they_offer(monkeypatch, capsys, engine: Engine) -> None:
+    """An unclear question offers choices (entries, or the programmes when they differ by programme); typing
+    a choice's number does what tapping it does on Telegram."""
+    question = "tell me about japan"
+    knowledge = engine.snapshot.knowledge
+    result = match_question(engine.snapshot.matcher, question)
+    assert isinstance(result, Suggestions), f"pick a vaguer question: the matcher says {result}"
+    expected = conversation.reply_to_question(knowledge, result, "en")
+    first = expected.buttons[0][0]
+    out = typed(monkeypatch, capsys, question, "1")
+    choices, opened = replies(out)[-2:]
+
+    assert list(buttons(choices)) == [button.label for row in expected.buttons for button in row]
+    assert isinstance(first.action, Action)
+    shown = conversation.respond_to(knowledge, first.action, "en")
+    assert opened.removeprefix("bot> ").removeprefix("(edited) ").startswith(shown.text.split("\n")[0].strip("*"))
+
+
+def test_a_staff_member_at_the_console_gets_the_staff_commands(monkeypatch, capsys) -> None:
+    """CONSOLE_USER_ID listed in ADMIN_IDS makes /stats answer; anyone else gets the unknown-command reply."""
+    staff = typed(monkeypatch, capsys, "/stats", CONSOLE_USER_ID="4242", ADMIN_IDS="4242")
+    student = typed(monkeypatch, capsys, "/stats", CONSOLE_USER_ID="7", ADMIN_IDS="4242")
+
+    assert UNKNOWN not in replies(staff)[-1]
+    assert UNKNOWN in replies(student)[-1]
+
+
+def test_deadlines_calendar_is_written_to_a_file(monkeypatch, capsys, tmp_path: Path) -> None:
+    knowledge = window_opening_in(tmp_path / "knowledge", 3600)
+    out = typed(monkeypatch, capsys, "/deadlines", KNOWLEDGE_DIR=str(knowledge))
+    deadlines = replies(out)[-1]
+    number = next(n for label, n in buttons(deadlines).items() if "calendar" in label.lower())
+
+    out = typed(monkeypatch, capsys, "/deadlines", str(number), KNOWLEDGE_DIR=str(knowledge))
+    path = Path(re.search(r"written to (\S+)\]", out).group(1))  # type: ignore[union-attr]
+    assert path.name == "deadlines.ics"
+    assert path.read_text(encoding="utf-8").startswith("BEGIN:VCALENDAR")
+
+
+def test_a_subscriber_sees_the_alert_when_a_window_opens_during_the_chat(monkeypatch, tmp_path: Path) -> None:
+    """The job queue runs in the console: the opening alert arrives while the chat waits for input."""
+    monkeypatch.setenv("KNOWLEDGE_DIR", str(window_opening_in(tmp_path / "knowledge", 3)))
+    monkeypatch.setenv("ALERT_CHECK_SECONDS", "1")
+    with LiveChat() as live:
+        live.type("/subscribe mirai")
+        live.wait_for("Subscribed to MIRAI")
+        assert OPENS not in live.stdout.getvalue()
+        shown = live.wait_for(OPENS)
+    assert shown.count(OPENS) == 1
+
+
+def test_a_missed_alert_is_caught_up_at_the_next_start(monkeypatch, capsys, tmp_path: Path) -> None:
+    """Subscribed, console closed before the window opens; started again (same DATA_DIR) after: the alert comes."""
+    monkeypatch.setenv("KNOWLEDGE_DIR", str(window_opening_in(tmp_path / "knowledge", 2)))
+    monkeypatch.setenv("ALERT_CHECK_SECONDS", "1")
+    first = typed(monkeypatch, capsys, "/subscribe mirai")
+    assert OPENS not in first
+    time.sleep(2.5)
+    with LiveChat() as live:
+        live.wait_for(OPENS)
 
 
 def test_without_a_terminal_the_fallback_chat_explains_how_to_go_live(engine: Engine, capsys) -> None:
     """When the bot has no token and no terminal, it exits with a message saying what to set."""
     code = chat(
-        Settings(_env_file=None),
+        Settings(_env_file=None),  # type: ignore[call-arg]
         engine=engine,
         reason="TELEGRAM_BOT_TOKEN is not set",
         stdin=io.StringIO(""),
@@ -40,22 +248,84 @@ def test_without_a_terminal_the_fallback_chat_explains_how_to_go_live(engine: En
     assert "TELEGRAM_BOT_TOKEN" in capsys.readouterr().err
 
 
-def test_piped_input_runs_a_whole_conversation(engine: Engine) -> None:
-    """`python -m bot chat` reads questions line by line until /quit."""
-    out = io.StringIO()
-
-    chat(Settings(_env_file=None), engine=engine, stdin=io.StringIO("c'est quoi JET\n/quit\nignored\n"), stdout=out)
-
-    assert "JET" in out.getvalue()
+# ---------------------------------------------------------------------------------------- drift test
 
 
-def test_the_eligibility_quiz_runs_in_the_console(engine: Engine) -> None:
-    """/eligible mirai asks the first question; answering every question "Yes" ends with the eligible verdict."""
-    session = ConsoleChat(engine)
-    screen = session.handle("/eligible mirai")
-    assert "1 of 9" in screen
+class Recorder:
+    """The console's screen, keeping the bot's calls to the console user's chat."""
 
-    for _ in range(9):
-        screen = session.handle("1")  # the first button is "Yes"
+    def __init__(self, chat_id: int) -> None:
+        self.screen = Screen(io.StringIO(), chat_id, Path("unused"), terminal=False)
+        self.calls: list[ApiCall] = []
 
-    assert "appear to meet every requirement" in screen
+    def on_call(self, call: ApiCall) -> None:
+        if call.method in ("sendMessage", "editMessageText") and call.chat_id == self.screen.chat_id:
+            self.calls.append(call)
+        self.screen.on_call(call)
+
+
+def _shown(params: dict[str, Any]) -> tuple[str, Any]:
+    markup = params.get("reply_markup")
+    rows = markup.get("inline_keyboard") if isinstance(markup, dict) else None
+    return str(params["text"]), [
+        [(b["text"], b.get("callback_data") or b.get("url")) for b in row] for row in rows or []
+    ]
+
+
+@pytest.fixture
+def console_user(monkeypatch: pytest.MonkeyPatch) -> int:
+    monkeypatch.setenv("CONSOLE_USER_ID", "1001")
+    return 1001
+
+
+async def test_the_console_cannot_drift_from_telegram(engine: Engine, fake_api: FakeBotApi, console_user: int) -> None:
+    """Every command the bot registers with Telegram (in each language) and every button of the main menu,
+    typed into the console, gets a real reply: the same HTML and buttons as over HTTP to the fake Telegram."""
+    recorder = Recorder(console_user)
+    session = ConsoleChat(Settings(), engine, recorder.screen)
+    session.api.listeners = [recorder.on_call]
+    steps: list[tuple[str, str | int]] = []
+    console: list[list[tuple[str, Any]]] = []
+
+    async def step(kind: str, value: str | int) -> None:
+        before = len(recorder.calls)
+        if kind == "say":
+            await session.say(str(value))
+        else:
+            assert await session.press(int(value)), f"no button {value} in the main menu"
+        new = recorder.calls[before:]
+        assert new, f"{kind} {value}: no reply"
+        assert not [c for c in new if UNKNOWN in str(c.params.get("text"))], f"{kind} {value}: unknown command"
+        steps.append((kind, value))
+        console.append([_shown(call.params) for call in new])
+
+    async with session:
+        names = sorted(
+            {command["command"] for lang in LANGUAGES for command in session.api.commands[lang if lang != "en" else ""]}
+        )
+        assert {"start", "eligible", "subscribe", "deadlines", "language", "privacy", "help"} <= set(names)
+        for name in names:
+            await step("say", f"/{name}")
+        await step("say", "/start")
+        menu = session.screen.latest_buttons()
+        assert menu is not None
+        for number in range(1, len(menu[1]) + 1):
+            await step("say", "/start")
+            await step("press", number)
+
+    application = build_application(settings_for(fake_api), engine)
+    telegram: list[list[tuple[str, Any]]] = []
+    async with polling(application):
+        user = console_user
+        for (kind, value), seen in zip(steps, console, strict=True):
+            if kind == "say":
+                # A chat of its own for each message: the rate limiter keeps Telegram's pace of one message a
+                # second in a chat, which would make this test slow; no step changes what a chat has stored.
+                user += 1
+                fake_api.send_text(str(value), user_id=user, language_code=None)
+            else:
+                last = fake_api.last_bot_message(user)
+                data = [b["callback_data"] for row in last["reply_markup"]["inline_keyboard"] for b in row]
+                fake_api.send_callback(data[int(value) - 1], last, user_id=user, language_code=None)
+            telegram.append([_shown(await fake_api.next_reply(user)) for _ in seen])
+    assert console == telegram
