@@ -13,8 +13,9 @@ Builds what the bot runs in production, in one process with the fake Telegram Bo
   ``--database``: a PostgreSQL URL gets a schema of its own, dropped at the end), migrated as at start-up;
   N chat ids subscribed to the programme through ``Storage`` (before the window opened; a quarter each with
   no language, English, French and Dutch);
-* the Application of ``bot.app.build_application``, ``PacedRateLimiter(max_retries=3)`` included, initialised
-  but not started (its JobQueue would run the dispatcher on its own), and a ``TelegramSender`` over its bot.
+* the Application of ``bot.app.build_application``, ``PacedRateLimiter(max_retries=3)`` included and given
+  ``--rate`` as ``SEND_RATE_PER_SECOND`` (30 free, up to 1,000 with paid broadcasts), initialised but not
+  started (its JobQueue would run the dispatcher on its own), and a ``TelegramSender`` over its bot.
 
 The fake server answers 429 (``retry_after``) past ``--rate`` messages in any one second overall (a
 sliding window) and past ``--per-chat-rate`` per chat (0: no per-chat limit). ``AlertDispatcher.run()`` is
@@ -90,6 +91,7 @@ from bot.core.languages import Lang, resolve_lang  # noqa: E402
 from bot.delivery import RunReport  # noqa: E402
 from bot.storage import Database, Storage  # noqa: E402
 from bot.storage.database import parse_url  # noqa: E402
+from bot.tg.rate_limit import PacedRateLimiter  # noqa: E402
 from bot.tg.render import html_chunks  # noqa: E402
 from bot.tg.sender import TelegramSender  # noqa: E402
 from tests.fake_bot_api import Call, FakeBotApi  # noqa: E402
@@ -339,6 +341,7 @@ async def main_async(args: argparse.Namespace) -> int:
             knowledge_dir=knowledge_dir,
             data_dir=workdir / "data",
             database_url=args.database,
+            send_rate_per_second=args.rate,  # SEND_RATE_PER_SECOND: the bot is told the rate the server enforces
         )
         schema = None
         if args.database and parse_url(args.database).get_backend_name() == "postgresql":
@@ -383,9 +386,13 @@ async def main_async(args: argparse.Namespace) -> int:
         application = build_with_limiter(settings, engine, services, args.limiter)
         await stack.enter_async_context(application)  # initialize (getMe) and, at the end, shutdown
         limiter = application.bot.rate_limiter
-        retries = getattr(limiter, "_max_retries", "?")
+        if isinstance(limiter, PacedRateLimiter):
+            limiter.set_rate(settings.send_rate_per_second)  # as bot.tg.webhook.running does at start
+        retries = getattr(limiter, "max_retries", getattr(limiter, "_max_retries", "?"))
         base = getattr(limiter, "_base_limiter", None)
         overall = f"overall {base.max_rate:g} per {base.time_period:g} s, " if base is not None else ""
+        if isinstance(limiter, PacedRateLimiter):
+            overall = f"SEND_RATE_PER_SECOND={limiter.per_second:g}, "
         changed = " (--limiter: not as shipped)" if args.limiter else ""
         print(
             f"application: build_application's, with {type(limiter).__name__}({overall}max_retries={retries}){changed}"

@@ -7,6 +7,7 @@ from datetime import datetime, time, timedelta, tzinfo
 
 from babel.dates import format_date, format_datetime
 
+from bot.core import markup
 from bot.core.alerts import Alert, days_left
 from bot.core.i18n import t
 from bot.core.knowledge import KnowledgeBase
@@ -128,7 +129,13 @@ def unsubscribed_all_note(lang: Lang) -> str:
 
 def unknown_programme(knowledge: KnowledgeBase, name: str, lang: Lang) -> str:
     known = ", ".join(p.id for p in knowledge.programmes)
-    return t(lang, "There is no programme called “{name}”. Choose one below ({known}).", name=name, known=known)
+    # The name is what the user typed: shown as text, never read as markup (a link, bold).
+    return t(
+        lang,
+        "There is no programme called “{name}”. Choose one below ({known}).",
+        name=markup.literal(name),
+        known=known,
+    )
 
 
 def deadlines(knowledge: KnowledgeBase, windows: Sequence[Window], zone: tzinfo, now: datetime, lang: Lang) -> Reply:

@@ -112,9 +112,11 @@ def load_knowledge(directory: Path) -> KnowledgeBase:
     declared_ids: set[str] = set()
     digest = hashlib.sha256()
     for path in files:
-        raw = path.read_bytes()
-        digest.update(path.name.encode() + b"\0" + raw)
         name = path.name
+        raw = _read_capped(path, name, problems)
+        if raw is None:
+            continue
+        digest.update(path.name.encode() + b"\0" + raw)
         try:
             parsed = _parse_yaml(raw.decode("utf-8"), name, problems)
         except UnicodeDecodeError as exc:
@@ -153,10 +155,88 @@ def load_knowledge(directory: Path) -> KnowledgeBase:
     )
 
 
+# Limits for a knowledge file, far above what staff write (the largest file is about 125 KB, 12 levels deep),
+# so that a broken or hostile file is refused in well under a second instead of taking minutes and gigabytes.
+MAX_FILE_BYTES = 1024 * 1024
+MAX_DEPTH = 40
+MAX_NODES = 100_000
+# C0 controls but tab and line breaks, DEL and C1 controls: invisible, never meant in an answer.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+# libyaml is about 20 times faster than PyYAML's Python parser; the checks below make its use safe.
+_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+def _read_capped(path: Path, name: str, problems: list[Problem]) -> bytes | None:
+    """The file's bytes, read no further than the size limit (a link to /dev/zero has no end)."""
+    try:
+        if not path.is_file():
+            problems.append(Problem(name, 0, "not a regular file; a knowledge file must be a YAML text file"))
+            return None
+        with path.open("rb") as file:
+            raw = file.read(MAX_FILE_BYTES + 1)
+    except OSError as exc:
+        problems.append(Problem(name, 0, f"cannot be read: {exc.strerror or exc}"))
+        return None
+    if len(raw) > MAX_FILE_BYTES:
+        problems.append(
+            Problem(name, 0, f"larger than {MAX_FILE_BYTES // 1024} KB; split it into several files (one per topic)")
+        )
+        return None
+    return raw
+
+
+def _refused(text: str, name: str) -> Problem | None:
+    """What the knowledge format does not allow, found while only reading YAML events (no tree is built):
+    control characters, anchors' aliases (``*name``, the way to a 'billion laughs' bomb or a file that
+    contains itself), explicit tags (``!!python/object``…), merge keys (``<<``), deeper nesting than
+    MAX_DEPTH and more than MAX_NODES values."""
+    if control := _CONTROL.search(text):
+        line = text.count("\n", 0, control.start()) + 1
+        return Problem(name, line, f"contains the control character U+{ord(control.group()):04X}; delete it")
+    depth = nodes = 0
+    for event in yaml.parse(text, Loader=_LOADER):
+        line = event.start_mark.line + 1 if event.start_mark is not None else 1
+        if isinstance(event, yaml.AliasEvent):
+            return Problem(name, line, f"alias '*{event.anchor}': anchors and aliases are not allowed; write it out")
+        if isinstance(event, yaml.NodeEvent):
+            nodes += 1
+            tag = getattr(event, "tag", None)
+            if tag is not None and tag != "!":
+                return Problem(name, line, f"tag '{tag}' is not allowed; write plain text, numbers and dates")
+            if isinstance(event, yaml.ScalarEvent) and event.value == "<<" and event.implicit[0]:
+                return Problem(name, line, "merge keys ('<<') are not allowed; write each key out")
+        if isinstance(event, yaml.CollectionStartEvent):
+            depth += 1
+            if depth > MAX_DEPTH:
+                return Problem(name, line, f"nested more than {MAX_DEPTH} levels deep; knowledge needs far fewer")
+        elif isinstance(event, yaml.CollectionEndEvent):
+            depth -= 1
+        if nodes > MAX_NODES:
+            return Problem(name, line, f"more than {MAX_NODES} values; split the file into several")
+    return None
+
+
+def _python_error(text: str) -> yaml.MarkedYAMLError | None:
+    """PyYAML's wording of a syntax error (libyaml's is terser: "found a tab character that violates
+    indentation"); its Python parser is slow but reads only up to the error, and only for a broken file."""
+    try:
+        for _ in yaml.parse(text, Loader=yaml.SafeLoader):
+            pass
+    except yaml.MarkedYAMLError as exc:
+        return exc
+    except yaml.YAMLError:
+        return None
+    return None
+
+
 def _parse_yaml(text: str, name: str, problems: list[Problem]) -> _Parsed | None:
     try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-    except yaml.MarkedYAMLError as exc:
+        if refused := _refused(text, name):
+            problems.append(refused)
+            return None
+        node = yaml.compose(text, Loader=_LOADER)
+    except yaml.MarkedYAMLError as fast_exc:
+        exc = _python_error(text) or fast_exc
         # An unclosed quote or bracket is found at the end of the file; where it opened is what staff need.
         at_end = "stream end" in (exc.problem or "") or "end of stream" in (exc.problem or "")
         opened = exc.context_mark is not None and (at_end or (exc.context or "").startswith("while scanning a quoted"))
@@ -164,6 +244,9 @@ def _parse_yaml(text: str, name: str, problems: list[Problem]) -> _Parsed | None
         line = mark.line + 1 if mark else 1
         detail = f"{exc.context}: {exc.problem}" if opened else (exc.problem or str(exc))
         problems.append(Problem(name, line, f"malformed YAML: {detail}"))
+        return None
+    except yaml.YAMLError as exc:  # e.g. a reader error without a mark
+        problems.append(Problem(name, 1, f"malformed YAML: {exc}"))
         return None
     if node is None:
         problems.append(Problem(name, 1, "the file is empty; it needs an 'entries:' list"))
@@ -203,7 +286,7 @@ def _scalar(node: yaml.Node) -> Any:
         return str(node.value)
     try:
         value = yaml.SafeLoader("").construct_object(node)
-    except ValueError:  # looks like a date but is none ("2026-09-31"): let validation say so, with its line
+    except (ValueError, yaml.YAMLError):  # looks like a date but is none ("2026-09-31"): validation says so
         return str(node.value)
     if isinstance(value, bool) and str(node.value).lower() not in {"true", "false"}:
         return str(node.value)

@@ -4,6 +4,10 @@ Staff write plain text with three conventions, all visible in ``knowledge/README
 ``**bold**``, lines starting with ``- `` for bullet lists, and links as ``[text](https://…)`` or bare
 ``https://…`` addresses. Everything else is text: it is escaped, never interpreted, so an answer can
 never inject markup into a message.
+
+Text a user typed (a programme name echoed back, a deep-link payload) must not be read as staff markup
+either: ``[click](https://evil.example)`` in ``/subscribe`` would otherwise come back as a link. A view wraps
+such a part in ``literal()``; ``to_html`` then only escapes it, after converting the markup around it.
 """
 
 from __future__ import annotations
@@ -12,17 +16,47 @@ import html
 import re
 from typing import Final
 
+# Private-use characters around a user's text: no staff writes them, and ``literal`` removes them from the text.
+_OPEN: Final = "\ue000"
+_CLOSE: Final = "\ue001"
+_LITERAL: Final = re.compile(f"{_OPEN}([^{_OPEN}{_CLOSE}]*){_CLOSE}")
+# Where a literal part waits while the markup around it is converted.
+_HELD: Final = "\ue002"
+_END: Final = "\ue003"
+_PLACEHOLDER: Final = re.compile(f"{_HELD}(\\d+){_END}")
 _LINK: Final = re.compile(r"\[([^\]\n]+)\]\(([^)\s]+)\)")
-# Runs on escaped text: an address stops before an escaped bracket (&lt; &gt;) and before closing bold.
-_BARE_URL: Final = re.compile(r"(?<![\"'=(\w])(https?://(?:(?!&[lg]t;)[^\s<>()\"'*])+(?<![.,;:!?]))")
+# Runs on escaped text: an address stops before an escaped bracket (&lt; &gt;), before closing bold, before a
+# closing quotation mark (“https://…” or «https://…») and before a user's literal text.
+_BARE_URL: Final = re.compile(r"(?<![\"'=(\w])(https?://(?:(?!&[lg]t;)[^\s<>()\"'*“”‘’«»\ue000-\ue003])+(?<![.,;:!?]))")
 _BOLD: Final = re.compile(r"\*\*(?=\S)(.+?)(?<=\S)\*\*")
 _BULLET: Final = re.compile(r"^[ \t]*[-•*][ \t]+", re.MULTILINE)
 _HTML_TAG: Final = re.compile(r"</?(b|i|u|s|a|code|pre|strong|em|br|p|ul|li)\b[^>]*>", re.IGNORECASE)
 
 
+def literal(text: str) -> str:
+    """Mark a user's text as text: ``to_html`` escapes it and never reads it as markup."""
+    return f"{_OPEN}{text.replace(_OPEN, '').replace(_CLOSE, '')}{_CLOSE}"
+
+
 def to_html(text: str) -> str:
-    """Render staff markup as Telegram HTML; all other characters are escaped."""
-    escaped = html.escape(text.strip(), quote=False)
+    """Render staff markup as Telegram HTML; all other characters, and ``literal`` parts whole, are escaped."""
+    literals: list[str] = []
+
+    def hold(match: re.Match[str]) -> str:  # set aside, converted to nothing, put back escaped
+        literals.append(html.escape(match.group(1), quote=True))  # quote: it may end up in an href
+        return f"{_HELD}{len(literals) - 1}{_END}"
+
+    held = _LITERAL.sub(hold, text.strip()).replace(_OPEN, "").replace(_CLOSE, "")
+    return _PLACEHOLDER.sub(lambda m: _put_back(literals, m), _convert(held))
+
+
+def _put_back(literals: list[str], match: re.Match[str]) -> str:
+    index = int(match.group(1))
+    return literals[index] if index < len(literals) else ""
+
+
+def _convert(text: str) -> str:
+    escaped = html.escape(text, quote=False)
     escaped = _BULLET.sub("• ", escaped)
     parts: list[str] = []
     last = 0
@@ -36,10 +70,17 @@ def to_html(text: str) -> str:
 
 
 def to_plain(text: str) -> str:
-    """Render staff markup as plain text for the console and for logs."""
-    plain = _BULLET.sub("• ", text.strip())
+    """Render staff markup as plain text for the console and for logs (``literal`` parts as they are)."""
+    literals: list[str] = []
+
+    def hold(match: re.Match[str]) -> str:
+        literals.append(match.group(1))
+        return f"{_HELD}{len(literals) - 1}{_END}"
+
+    plain = _BULLET.sub("• ", _LITERAL.sub(hold, text.strip()).replace(_OPEN, "").replace(_CLOSE, ""))
     plain = _LINK.sub(lambda m: f"{m.group(1)} ({m.group(2)})", plain)
-    return _BOLD.sub(r"\1", plain)
+    plain = _BOLD.sub(r"\1", plain)
+    return _PLACEHOLDER.sub(lambda m: _put_back(literals, m), plain)
 
 
 def problems(text: str) -> list[str]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import html
 import logging
 from collections.abc import Awaitable, Callable
@@ -122,7 +123,8 @@ class AlertHandlers:
             return False
         log.info("admin %s asked for a knowledge reload", user.id)
         try:
-            snapshot = self.dispatcher.engine.reload()
+            # Off the event loop: reading and checking the files must not hold up the students' answers.
+            snapshot = await asyncio.to_thread(self.dispatcher.engine.reload)
         except KnowledgeError as exc:
             log.warning("admin %s: reload refused, %d problems", user.id, len(exc.problems))
             report = html.escape(exc.report()[:3500])

@@ -19,7 +19,15 @@ from bot.core.matching import Answer, MatchResult, answer_language
 from bot.core.normalize import words
 from bot.core.question_log import question_outcome
 from bot.core.questions import clean, match_question
-from bot.core.views import QUIZ_ACTIONS, ConfirmBroadcast, ConfirmPageChange, QuizStep, ShowEntry, ShowMenu
+from bot.core.views import (
+    QUIZ_ACTIONS,
+    ConfirmBroadcast,
+    ConfirmPageChange,
+    QuizStep,
+    ShowEntry,
+    ShowMenu,
+    ShowProgramme,
+)
 from bot.storage import Storage, StorageError
 from bot.tg.account_handlers import ACCOUNT_ACTIONS, AccountHandlers
 from bot.tg.admin_handlers import AdminHandlers
@@ -87,9 +95,25 @@ class Handlers:
         if self.account is not None and (message := await self._in_private(update)) is not None:
             await self.account.forget(message, await self._lang(update))
 
+    async def _staff_in_group(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool:
+        """A staff command outside a private chat: statistics and students' questions must not be posted in a
+        group, so staff are asked to write privately and anyone else gets the unknown-command answer."""
+        message = update.effective_message
+        if message is None or message.chat.type == ChatType.PRIVATE:
+            return False
+        user = update.effective_user
+        if self.admin is not None and user is not None and user.id in self.admin.admin_ids:
+            log.info("admin %s used a staff command in a group: asked to write privately", user.id)
+            await send(message, conversation.private_chat_only(await self._lang(update)))
+        else:
+            await self.unknown_command(update, context)
+        return True
+
     async def stats(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """/stats, for staff."""
         message = update.effective_message
+        if await self._staff_in_group(update, context):
+            return
         if message is not None and self.admin is not None and self.admin.allowed(update.effective_user, "/stats"):
             await self.admin.stats(message)
         else:
@@ -98,6 +122,8 @@ class Handlers:
     async def unanswered(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """/unanswered, for staff."""
         message = update.effective_message
+        if await self._staff_in_group(update, context):
+            return
         if message is not None and self.admin is not None and self.admin.allowed(update.effective_user, "/unanswered"):
             await self.admin.unanswered(message)
         else:
@@ -106,6 +132,8 @@ class Handlers:
     async def broadcast(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """/broadcast PROGRAMME text, for staff: a preview to confirm."""
         message, user = update.effective_message, update.effective_user
+        if await self._staff_in_group(update, context):
+            return
         if (
             message is not None
             and user is not None
@@ -136,6 +164,8 @@ class Handlers:
 
     async def reload(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """/reload, for staff; anyone else gets the unknown-command answer."""
+        if await self._staff_in_group(update, context):
+            return
         if self.alerts is None or not await self.alerts.reload(update, context):
             await self.unknown_command(update, context)
 
@@ -147,6 +177,13 @@ class Handlers:
         lang = await self._lang(update)
         knowledge = self.engine.snapshot.knowledge
         payload = " ".join(context.args or [])
+        if message.chat.type != ChatType.PRIVATE:
+            # The menu and the quiz are for a private chat: in a group, anyone could tap them.
+            if payload.lower().startswith("eligible"):
+                await self.eligible(update, context)
+            else:
+                await send(message, conversation.private_chat_only(lang))
+            return
         reply = conversation.deep_link(knowledge, payload, lang) if payload else conversation.welcome(knowledge, lang)
         await send(message, reply, lang)
 
@@ -163,7 +200,9 @@ class Handlers:
         lang = await self._lang(update)
         programme = (context.args or [""])[0].lower() or None
         if message.chat.type != ChatType.PRIVATE:
-            link = f"https://t.me/{context.bot.username}?start=eligible" + (f"-{programme}" if programme else "")
+            # The link is built only from a programme id the knowledge base has, never from what was typed.
+            known = programme if programme and self.engine.snapshot.knowledge.quiz(programme) is not None else None
+            link = f"https://t.me/{context.bot.username}?start=eligible" + (f"-{known}" if known else "")
             await send(message, quiz_views.private_only(lang, link if context.bot.username else None), lang)
             return
         await send(message, quiz_views.start(self.engine.snapshot.knowledge, programme, lang), lang)
@@ -224,9 +263,14 @@ class Handlers:
         action, button_lang = unpack_with_lang(query.data)
         lang = button_lang or await self._lang(update)
         chat = query.message.chat if query.message is not None else None
-        if isinstance(action, QUIZ_ACTIONS) and (chat is None or chat.type != ChatType.PRIVATE):
+        in_private = chat is not None and chat.type == ChatType.PRIVATE
+        if isinstance(action, QUIZ_ACTIONS) and not in_private:
             # A quiz button in a group would let anyone answer someone else's quiz.
             await query.answer(quiz_views.private_only(lang, None).text, show_alert=True)
+            return
+        if isinstance(action, (*ACCOUNT_ACTIONS, ShowMenu, ShowProgramme)) and not in_private:
+            # A language choice or an erasure would be the group's, and a menu would be posted for everyone.
+            await query.answer(conversation.private_chat_only(lang).text, show_alert=True)
             return
         await query.answer()
         if isinstance(action, SUBSCRIPTION_ACTIONS) and self.alerts is not None:
