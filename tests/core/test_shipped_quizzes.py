@@ -68,24 +68,32 @@ REQUIREMENT_WORD: Final = {"en": "requirement", "fr": "condition", "nl": "voorwa
 JET_POSITION: Final = "position"
 JET_OPEN: Final = "cir"
 JET_CLOSED: Final = ("alt", "sea")
-JET_TABLE: Final[dict[str, tuple[str, str, str]]] = {
+JET_TABLE: Final[dict[str, tuple[str, str | None, str]]] = {
     # question id: (year of the source the requirement comes from, the failing answer, the 'to check' answer)
     "nationality": ("2015-2016", "no", "unsure"),  # nationality of the recruiting country (official JET site)
     "degree": ("2015-2016", "no", "unsure"),  # a bachelor's degree by the arrival date (official JET site)
-    "japanese": ("2025", "no", "unsure"),  # a functional command of Japanese for CIR (Embassy of Japan in India)
+    # Japanese for CIRs: the only source is the Embassy of Japan in India, for applicants from Bhutan (2025),
+    # another country's route, never presented as Belgian: "no" is to check with the embassy, not a failure.
+    "japanese": ("2025", None, "unsure"),
     "health": ("2015-2016", "no", "unsure"),  # mentally and physically healthy (official JET site)
     "adapt": ("2015-2016", "no", "unsure"),  # able to adapt to living and working in Japan (official JET site)
 }
 JET_POSITION_YEAR: Final = "2019-2020"  # the embassy page: "Belgian nationals are only eligible for ... CIR"
+JET_OTHER_ROUTE: Final = {("japanese", "no")}  # answers left to check because their only source is another route
 
 
 Expected = tuple[list[str], list[str], str]
 
 
-def expected_verdict(answered: list[tuple[str, str]], table: dict[str, tuple[object, str, str]]) -> Expected:
-    """Failures: the questions answered with their failing answer; checks: those answered 'unsure'."""
+def expected_verdict(
+    answered: list[tuple[str, str]],
+    table: dict[str, tuple[object, str | None, str]],
+    also_checks: set[tuple[str, str]] | None = None,
+) -> Expected:
+    """Failures: the questions answered with their failing answer; checks: those answered 'unsure' (or one of
+    ``also_checks``)."""
     failures = [q for q, answer in answered if answer == table[q][1]]
-    checks = [q for q, answer in answered if answer == table[q][2]]
+    checks = [q for q, answer in answered if answer == table[q][2] or (q, answer) in (also_checks or set())]
     return failures, checks, "not_eligible" if failures else "to_check" if checks else "eligible"
 
 
@@ -274,8 +282,7 @@ def test_jet_asks_the_position_first_then_one_question_per_criterion(jet: Quiz) 
     position = jet.questions[0]
     assert [o.answer for o in position.options] == [JET_OPEN, *JET_CLOSED]
     for question in jet.questions[1:]:
-        _, failing, unsure = JET_TABLE[question.id]
-        assert sorted(o.answer for o in question.options) == sorted(("yes", failing, unsure)), question.id
+        assert sorted(o.answer for o in question.options) == sorted(("yes", "no", "unsure")), question.id
 
 
 def test_alt_and_sea_end_at_once_as_not_eligible_offering_cir_instead(jet: Quiz, jet_paths: list[Progress]) -> None:
@@ -308,7 +315,7 @@ def test_every_jet_path_as_cir_asks_every_criterion_and_follows_the_table(jet_pa
         assert [q for q, _ in path] == list(JET_TABLE)
         combinations.add(tuple(answer for _, answer in path))
         result = verdict(progress)
-        assert actual(result) == expected_verdict(path, JET_TABLE), path
+        assert actual(result) == expected_verdict(path, JET_TABLE, JET_OTHER_ROUTE), path
         assert result.alternatives == ()
         for finding in (*result.failures, *result.checks):
             assert all(finding.reason[lang].strip() for lang in LANGUAGES), path
@@ -316,9 +323,20 @@ def test_every_jet_path_as_cir_asks_every_criterion_and_follows_the_table(jet_pa
 
 
 def test_each_jet_failure_names_the_year_of_its_source(jet: Quiz) -> None:
-    """The reason for failing a JET criterion shows the year of the source it comes from, in every language."""
+    """The reason for failing a JET criterion shows the year of the source it comes from, in every language; an
+    answer left to check because its only source is another country's route names that route and its year."""
     for question in jet.questions[1:]:
         year, failing, _ = JET_TABLE[question.id]
+        if failing is None:
+            (other,) = [answer for q, answer in JET_OTHER_ROUTE if q == question.id]
+            option = question.option(other)
+            assert option is not None
+            assert option.fails is None
+            assert option.check is not None
+            for lang in LANGUAGES:
+                assert year in option.check[lang], (question.id, lang)
+                assert "Bhutan" in option.check[lang] or "Bhoutan" in option.check[lang], (question.id, lang)
+            continue
         option = question.option(failing)
         assert option is not None
         assert option.fails is not None
@@ -360,8 +378,11 @@ def test_every_reason_question_and_label_is_written_in_every_language(
     for question in quiz.questions:
         half = programme_id == "mirai" and question.id in REQUIREMENT_4_HALVES
         for option in question.options:
-            fails = (option.answer == "no" and not half) or (programme_id == "jet" and option.answer in JET_CLOSED)
-            check = option.answer == "unsure" or (half and option.answer == HALF_NOT_MET)
+            elsewhere = programme_id == "jet" and (question.id, option.answer) in JET_OTHER_ROUTE
+            fails = (option.answer == "no" and not half and not elsewhere) or (
+                programme_id == "jet" and option.answer in JET_CLOSED
+            )
+            check = option.answer == "unsure" or (half and option.answer == HALF_NOT_MET) or elsewhere
             assert (option.fails is not None) == fails, (question.id, option.answer)
             assert (option.check is not None) == check, (question.id, option.answer)
 
