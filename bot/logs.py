@@ -1,4 +1,9 @@
-"""Logging set-up: one line per event, as text or JSON lines, never the bot token."""
+"""Logging set-up: one line per event, as text or JSON lines, never the bot token nor the webhook secret.
+
+python-telegram-bot logs each request's parameters at DEBUG (``setWebhook`` carries the ``secret_token``) and
+httpx logs request URLs (which carry the token), so every record is redacted on the way out: anything shaped
+like a bot token, and each secret given to ``redact`` (the running bot registers its token and secret).
+"""
 
 from __future__ import annotations
 
@@ -12,6 +17,22 @@ from datetime import UTC, datetime
 from typing import Any, Final, ParamSpec
 
 _TOKEN: Final = re.compile(r"\d{5,}:[A-Za-z0-9_-]{20,}")
+#: Secrets registered by ``redact``; a set shared by every handler's filter.
+_SECRETS: set[str] = set()
+#: Shorter strings would redact ordinary words; Telegram's rule allows a 1-character secret, but nobody uses one.
+_MIN_SECRET = 6
+
+
+def redact(*secrets: str | None) -> None:
+    """Never write these strings in a log line again (the webhook secret, the token)."""
+    _SECRETS.update(secret for secret in secrets if secret and len(secret) >= _MIN_SECRET)
+
+
+def redacted(text: str) -> str:
+    """``text`` with every registered secret and anything shaped like a bot token replaced."""
+    for secret in sorted(_SECRETS, key=len, reverse=True):  # a longer secret may contain a shorter one
+        text = text.replace(secret, "<secret>")
+    return _TOKEN.sub("<token>", text)
 
 
 # What the bot is handling, for every log line written meanwhile. python-telegram-bot handles each update in
@@ -48,13 +69,23 @@ class UpdateContext(logging.Filter):
 
 
 class RedactTokens(logging.Filter):
-    """Replace anything shaped like a bot token, wherever a library put it in a message."""
+    """Replace the registered secrets and anything shaped like a bot token, wherever a library put them in a
+    record: its message, its arguments, and the traceback it carries."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        message = record.getMessage()
-        redacted = _TOKEN.sub("<token>", message)
-        if redacted != message:
-            record.msg, record.args = redacted, None
+        try:
+            message = record.getMessage()
+        except Exception:  # a library's bad format string: keep what can be shown, redacted
+            message = f"{record.msg} {record.args}"
+        clean = redacted(message)
+        if clean != message:
+            record.msg, record.args = clean, None
+        if record.exc_info and not record.exc_text:
+            record.exc_text = logging.Formatter().formatException(record.exc_info)
+        if record.exc_text:
+            record.exc_text = redacted(record.exc_text)
+        if record.stack_info:
+            record.stack_info = redacted(record.stack_info)
         return True
 
 
@@ -71,7 +102,9 @@ class JsonFormatter(logging.Formatter):
             "handler": getattr(record, "handler", "-"),
         }
         payload.update({key: value for key, value in extra.items() if value != "-"})
-        if record.exc_info:
+        if record.exc_text:  # set and redacted by RedactTokens
+            payload["exception"] = record.exc_text
+        elif record.exc_info:
             payload["exception"] = self.formatException(record.exc_info)
         return json.dumps(payload, ensure_ascii=False)
 

@@ -30,6 +30,7 @@ from telegram.ext import Application
 from bot.config import HEALTH_PATH, WEBHOOK_SECRET_PATTERN, Settings
 from bot.core.errors import BotError
 from bot.health import health_report, is_healthy
+from bot.logs import redact
 from bot.tg.rate_limit import PacedRateLimiter
 
 if TYPE_CHECKING:
@@ -153,6 +154,8 @@ async def running(application: App, settings: Settings, services: Services) -> A
     secret = settings.webhook_secret.get_secret_value() if settings.webhook_secret is not None else None
     if problem := webhook_problem(settings):
         raise ValueError(problem)
+    token = settings.telegram_bot_token.get_secret_value() if settings.telegram_bot_token is not None else None
+    redact(secret, token)  # python-telegram-bot logs setWebhook's secret_token at DEBUG
     ports = [port for port in (settings.webhook_port if address else None, settings.health_port) if port is not None]
     server = None
     if ports:
