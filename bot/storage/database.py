@@ -6,6 +6,7 @@ transaction can be ``BEGIN IMMEDIATE`` (see ``WRITE``) and migrations are transa
 
 from __future__ import annotations
 
+import logging
 import re
 from pathlib import Path
 from types import TracebackType
@@ -20,6 +21,8 @@ from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
 from bot.core.errors import BotError
+
+log = logging.getLogger(__name__)
 
 MIGRATIONS_DIR: Final = Path(__file__).resolve().parent / "migrations"
 SQLITE_FILE_NAME: Final = "bot.sqlite3"
@@ -116,6 +119,21 @@ class Database:
             return False
         return True
 
+    async def checkpoint(self) -> None:
+        """SQLite: copy the write-ahead log into the database file and empty it, so that rows just erased leave
+        no copy in the log (it keeps every page written until a checkpoint). Nothing to do on PostgreSQL."""
+        if self.dialect != "sqlite":
+            return
+        try:
+            async with self.engine.connect() as connection:
+                # Outside any transaction (our BEGIN would make the checkpoint wait for itself).
+                busy = await connection.run_sync(_wal_checkpoint)
+        except (SQLAlchemyError, OSError) as exc:
+            log.warning("database: the WAL checkpoint after an erasure failed: %s", exc)
+            return
+        if busy:
+            log.warning("database: the WAL checkpoint after an erasure was partial (another connection was reading)")
+
     async def close(self) -> None:
         """Close every pooled connection; the object can still reconnect if used again."""
         await self.engine.dispose()
@@ -142,6 +160,17 @@ def _run_upgrade(connection: Connection, revision: str) -> None:
     command.upgrade(config, revision)
 
 
+def _wal_checkpoint(connection: Connection) -> bool:
+    """Run ``PRAGMA wal_checkpoint(TRUNCATE)`` on the raw connection; whether SQLite reported it busy."""
+    cursor = connection.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+    try:
+        cursor.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        row = cursor.fetchone()
+    finally:
+        cursor.close()
+    return bool(row and row[0])
+
+
 def _configure_sqlite(engine: AsyncEngine, database: str | None) -> None:
     """Create the file's directory on first connection; foreign keys, WAL, and our own BEGIN on each connection."""
 
@@ -154,7 +183,8 @@ def _configure_sqlite(engine: AsyncEngine, database: str | None) -> None:
     def _on_connect(dbapi_connection: Any, _record: object) -> None:
         dbapi_connection.isolation_level = None  # the driver's implicit BEGIN off: _begin emits ours
         cursor = dbapi_connection.cursor()
-        for pragma in ("foreign_keys = ON", "journal_mode = WAL", "synchronous = NORMAL"):
+        # secure_delete: an erased row's bytes are overwritten with zeros, not left in a free page (/forget).
+        for pragma in ("foreign_keys = ON", "journal_mode = WAL", "synchronous = NORMAL", "secure_delete = ON"):
             cursor.execute(f"PRAGMA {pragma}")
         cursor.close()
 

@@ -228,7 +228,9 @@ class Storage:
                 update(PageChange).where(PageChange.confirmed_by == chat_id).values(confirmed_by=0)
             )
             found = await connection.execute(delete(User).where(User.chat_id == chat_id).returning(User.chat_id))
-            return found.first() is not None
+            erased = found.first() is not None
+        await self._database.checkpoint()  # SQLite's WAL would keep the erased rows' pages until then
+        return erased
 
     # Broadcasts
 

@@ -42,8 +42,10 @@ class AccountHandlers:
     async def forget(self, message: Message, lang: Lang) -> None:
         await send_reply(message, account_views.forget_confirm(lang), lang)
 
-    async def on_button(self, message: Message, action: Action, lang: Lang) -> None:
-        chat_id = message.chat.id
+    async def on_button(self, message: Message, action: Action, lang: Lang, user_id: int | None = None) -> None:
+        """A language or erasure button: it acts for whoever tapped it (``user_id``), keyed as their private
+        chat; the handlers only pass these buttons on from a private chat."""
+        chat_id = user_id if user_id is not None else message.chat.id
         if isinstance(action, ChooseLanguage):
             chosen: Lang | None = action.language if is_lang(action.language) else None
             if chosen is None and await self.storage.get_user(chat_id) is None:

@@ -279,7 +279,8 @@ class Handlers:
             return
         if isinstance(action, ACCOUNT_ACTIONS) and self.account is not None:
             if isinstance(query.message, Message):
-                await self.account.on_button(query.message, action, lang)
+                sender = update.effective_user.id if update.effective_user is not None else None
+                await self.account.on_button(query.message, action, lang, sender)
             return
         if isinstance(action, ConfirmBroadcast) and self.admin is not None:
             if isinstance(query.message, Message):
