@@ -20,10 +20,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import re
 import sys
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -200,9 +201,32 @@ def chat(
         with contextlib.suppress(ImportError):  # line editing and history for input(), where available
             import readline  # noqa: F401
     screen = Screen(stdout, settings.console_user_id, settings.data_dir / "console", terminal=terminal)
-    with contextlib.suppress(KeyboardInterrupt):
+    # In a terminal the log would interleave with the chat: it goes to a file (piped, it stays on stderr).
+    logs = _logs_to(settings.data_dir / "console" / "console.log") if terminal else contextlib.nullcontext()
+    with logs, contextlib.suppress(KeyboardInterrupt):
         asyncio.run(_converse(settings, engine, screen, stdin))
     return 0
+
+
+@contextlib.contextmanager
+def _logs_to(path: Path) -> Iterator[None]:
+    """The root logger writes to ``path`` for the chat's duration, with the format set up for the bot."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    root = logging.getLogger()
+    saved = root.handlers[:]
+    handler = logging.FileHandler(path, encoding="utf-8")
+    if saved and saved[0].formatter is not None:
+        handler.setFormatter(saved[0].formatter)
+    for existing in saved:
+        for kept in existing.filters:  # the filter that hides the token, among others
+            handler.addFilter(kept)
+    root.handlers = [handler]
+    print(f"(the bot's log goes to {path})")
+    try:
+        yield
+    finally:
+        root.handlers = saved
+        handler.close()
 
 
 async def _converse(settings: Settings, engine: Engine, screen: Screen, stdin: TextIO) -> None:
