@@ -8,7 +8,9 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from bot.config import Settings
+from pydantic import ValidationError
+
+from bot.config import Settings, settings_problem
 from bot.core.errors import BotError, KnowledgeError
 from bot.core.evaluation import describe, evaluate, load_questions, outcome_table
 from bot.core.languages import LANGUAGES
@@ -46,6 +48,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     except BotError as exc:
         print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except ValidationError as exc:  # a bad setting: one line naming it, not pydantic's traceback
+        print(f"error: {settings_problem(exc)}", file=sys.stderr)
         return 2
     parser.error(f"unknown command {command!r}")
     return 2

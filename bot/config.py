@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Annotated, Final, Literal
 from urllib.parse import urlsplit, urlunsplit
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -18,6 +18,19 @@ DEFAULT_WEBHOOK_PATH: Final = "/telegram"
 EMBASSY_PAGE: Final = "https://www.be.emb-japan.go.jp/itpr_en/study_exchange.html"
 #: What Telegram accepts as a webhook secret_token.
 WEBHOOK_SECRET_PATTERN: Final = re.compile(r"[A-Za-z0-9_-]{1,256}")
+
+
+def settings_problem(error: ValidationError) -> str:
+    """A settings error as one line naming each setting and what it accepts, e.g. ``WEBHOOK_URL: must be the
+    bot's public address…`` (pydantic's own report spans many lines and ends in a traceback)."""
+    parts = []
+    for item in error.errors(include_url=False):
+        name = "_".join(str(part) for part in item["loc"]).upper() or "settings"
+        message = str(item["msg"]).removeprefix("Value error, ")
+        if name.lower() not in message.lower():
+            message = f"{name}: {message}"
+        parts.append(message)
+    return "; ".join(parts) + " (see .env.example)"
 
 
 class Settings(BaseSettings):

@@ -19,6 +19,7 @@ import contextlib
 import hmac
 import logging
 import signal
+import time
 from collections.abc import AsyncIterator, Callable, Iterable
 from http import HTTPStatus
 from typing import TYPE_CHECKING, Any, Final
@@ -41,10 +42,43 @@ log = logging.getLogger(__name__)
 SECRET_HEADER: Final = "X-Telegram-Bot-Api-Secret-Token"
 #: Telegram's updates are small; anything bigger is not from Telegram.
 MAX_BODY: Final = 1024 * 1024
+#: Refused posts of one kind are logged at most once in this many seconds, with their count.
+REFUSALS_EVERY: Final = 60.0
 #: How long requests in progress get to finish when the server stops.
 SHUTDOWN_TIMEOUT: Final = 10.0
 
 App = Application[Any, Any, Any, Any, Any, Any]
+
+
+class RefusalLog:
+    """Refused webhook posts, logged without flooding the log: the first of a kind at once, then at most one
+    line a minute with how many were refused meanwhile (a scanner posting 1,000 times writes 2 lines, not 1,000)."""
+
+    def __init__(self, every: float = REFUSALS_EVERY, clock: Callable[[], float] = time.monotonic) -> None:
+        self.every = every
+        self._clock = clock
+        self._last: dict[str, float] = {}
+        self._since: dict[str, int] = {}
+        self._senders: dict[str, set[str]] = {}
+
+    def note(self, kind: str, remote: str | None) -> None:
+        now = self._clock()
+        self._since[kind] = self._since.get(kind, 0) + 1
+        senders = self._senders.setdefault(kind, set())
+        if len(senders) < 5:
+            senders.add(remote or "?")
+        last = self._last.get(kind)
+        if last is not None and now - last < self.every:
+            return
+        count = self._since.pop(kind)
+        sources = ", ".join(sorted(self._senders.pop(kind)))
+        if last is None:
+            log.warning("webhook: request %s refused (from %s)", kind, sources)
+        else:
+            log.warning(
+                "webhook: %d requests %s refused in the last %.0f s (from %s)", count, kind, now - last, sources
+            )
+        self._last[kind] = now
 
 
 class WebServer:
@@ -66,6 +100,7 @@ class WebServer:
         self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=SHUTDOWN_TIMEOUT)
         self.addresses: list[tuple[str, int]] = []
         """Where the server listens, once started."""
+        self.refusals = RefusalLog()
 
     async def start(self, host: str, ports: Iterable[int]) -> None:
         """Listen on ``host`` at each port."""
@@ -106,23 +141,24 @@ class WebServer:
         assert self._secret is not None
         given = request.headers.get(SECRET_HEADER)
         if given is None:
-            log.warning("webhook: request without the secret token refused (from %s)", request.remote)
+            self.refusals.note("without the secret token", request.remote)
             return web.Response(status=HTTPStatus.UNAUTHORIZED, text="secret token required")
         if not hmac.compare_digest(given.encode("utf-8", "replace"), self._secret):
-            log.warning("webhook: request with a wrong secret token refused (from %s)", request.remote)
+            self.refusals.note("with a wrong secret token", request.remote)
             return web.Response(status=HTTPStatus.FORBIDDEN, text="wrong secret token")
         if not self.application.running:  # stopping: Telegram keeps the update and sends it again later
             return web.Response(status=HTTPStatus.SERVICE_UNAVAILABLE, text="stopping")
         try:
             data = await request.json()
-        except ValueError:  # json.JSONDecodeError and UnicodeDecodeError are ValueErrors
+        except (ValueError, RecursionError):  # JSONDecodeError, UnicodeDecodeError; nesting deeper than Python's stack
+            self.refusals.note("whose body is not JSON", request.remote)
             return web.Response(status=HTTPStatus.BAD_REQUEST, text="the body is not JSON")
         try:
             if not isinstance(data, dict):
                 raise TypeError(f"a JSON object was expected, not {type(data).__name__}")
             update = Update.de_json(data, self.application.bot)
-        except Exception as exc:
-            log.warning("webhook: body is not a Telegram update: %s", type(exc).__name__)
+        except Exception as exc:  # RecursionError included: whatever the body, never a 500
+            self.refusals.note(f"whose body is not a Telegram update ({type(exc).__name__})", request.remote)
             return web.Response(status=HTTPStatus.BAD_REQUEST, text="the body is not a Telegram update")
         log.debug("webhook: update %d received", update.update_id)
         await self.application.update_queue.put(update)

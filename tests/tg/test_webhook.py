@@ -22,12 +22,13 @@ from pydantic import SecretStr, ValidationError
 from telegram.ext import Application
 
 from bot.app import Services, build_application, build_services
+from bot.cli import main as cli_main
 from bot.config import Settings
 from bot.core.engine import Engine
 from bot.core.errors import BotError
 from bot.health import health_report
 from bot.storage import Database
-from bot.tg.webhook import SECRET_HEADER, WebServer, running, serve, webhook_problem
+from bot.tg.webhook import SECRET_HEADER, RefusalLog, WebServer, running, serve, webhook_problem
 from tests.conftest import settings_for
 from tests.fake_bot_api import FakeBotApi
 
@@ -441,3 +442,69 @@ def test_a_blank_health_port_means_no_health_server(monkeypatch: pytest.MonkeyPa
     assert Settings(_env_file=None).health_port is None
     monkeypatch.setenv("HEALTH_PORT", "8080")
     assert Settings(_env_file=None).health_port == 8080
+
+
+# ------------------------------------------------------------------------------------- hostile webhook posts
+
+
+async def test_deeply_nested_json_is_a_bad_request_not_a_500(
+    fake_api: FakeBotApi, engine: Engine, caplog: pytest.LogCaptureFixture
+) -> None:
+    deep = b"[" * 200_000 + b"]" * 200_000  # deeper than Python's stack: json.loads raises RecursionError
+    deep_update = b'{"update_id": 1, "message": ' + b'{"a": ' * 100_000 + b"1" + b"}" * 100_000 + b"}"
+    async with webhook_bot(fake_api, engine) as bot:
+        assert await bot.post(deep) == 400
+        assert await bot.post(deep_update) == 400
+        assert await bot.post(command_update("/start")) == 200
+        await fake_api.next_reply(USER)
+    assert not [record for record in caplog.records if record.exc_info], "a traceback was logged"
+
+
+async def test_refused_posts_are_logged_once_then_counted(
+    fake_api: FakeBotApi, engine: Engine, caplog: pytest.LogCaptureFixture
+) -> None:
+    async with webhook_bot(fake_api, engine) as bot:
+        for _ in range(50):
+            assert await bot.post(command_update("/start"), secret="wrong") == 403
+    refused = [record for record in caplog.records if "refused" in record.getMessage()]
+    assert [record.getMessage() for record in refused] == [
+        "webhook: request with a wrong secret token refused (from 127.0.0.1)"
+    ]
+
+
+def test_the_refusal_log_writes_one_line_a_minute_with_the_count(caplog: pytest.LogCaptureFixture) -> None:
+    now = [0.0]
+    refusals = RefusalLog(every=60, clock=lambda: now[0])
+    for second in range(150):
+        now[0] = float(second)
+        for _ in range(10):
+            refusals.note("without the secret token", "203.0.113.7")
+    lines = [record.getMessage() for record in caplog.records]
+    assert lines == [
+        "webhook: request without the secret token refused (from 203.0.113.7)",
+        "webhook: 600 requests without the secret token refused in the last 60 s (from 203.0.113.7)",
+        "webhook: 600 requests without the secret token refused in the last 60 s (from 203.0.113.7)",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("env", "expected"),
+    [
+        ({"WEBHOOK_URL": "ftp://bot.example.org/telegram"}, "WEBHOOK_URL must be the bot's public address"),
+        ({"WEBHOOK_URL": "https://bot.example.org/telegram?x=1"}, "WEBHOOK_URL must be the bot's public address"),
+        ({"WEBHOOK_URL": "https://bot.example.org/healthz"}, "WEBHOOK_URL cannot end in /healthz"),
+        ({"SEND_RATE_PER_SECOND": "0"}, "SEND_RATE_PER_SECOND: Input should be greater than 0"),
+        ({"SEND_RATE_PER_SECOND": "5000"}, "SEND_RATE_PER_SECOND: Input should be less than or equal to 1000"),
+    ],
+)
+def test_a_bad_setting_is_one_line_and_exit_code_2(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], env: dict[str, str], expected: str
+) -> None:
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    assert cli_main(["run"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1, err
+    assert err.startswith("error: ")
+    assert expected in err
+    assert "Traceback" not in err
