@@ -12,8 +12,9 @@ and the Bot API calls the bot makes into text:
   a file whose path is printed; a button's pop-up alert is printed with a "!".
 
 The console user is ``CONSOLE_USER_ID`` (1 unless set): list it in ``ADMIN_IDS`` to try the staff commands.
-What the console cannot show: a real Telegram client (no tap, no link preview, no Telegram app language:
-until /language is used the bot follows each message's language), groups, stickers and photos.
+The terminal's language (``LANG``, e.g. ``nl_BE.UTF-8``) stands for the Telegram app's language, which the
+bot uses until /language sets one, where the message's own language does not decide. What the console
+cannot show: a real Telegram client (no tap, no link preview, no menu button), groups, stickers and photos.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 import re
 import sys
 import threading
@@ -31,6 +33,7 @@ from typing import Any, TextIO
 from bot.app import build_application, build_services
 from bot.config import Settings
 from bot.core.engine import Engine
+from bot.core.languages import lang_from_code
 from bot.tg.inprocess import ApiCall, InProcessBotApi, deliver, html_to_text
 
 HELP = (
@@ -119,9 +122,11 @@ def console_settings(settings: Settings) -> Settings:
 class ConsoleChat:
     """One console conversation on the real Application; ``say`` and ``press`` return once the bot is done."""
 
-    def __init__(self, settings: Settings, engine: Engine, screen: Screen) -> None:
+    def __init__(self, settings: Settings, engine: Engine, screen: Screen, *, language_code: str | None = None) -> None:
         self.settings = console_settings(settings)
         self.user_id = settings.console_user_id
+        self.language_code = language_code
+        """What Telegram would send as the user's app language; the console takes the terminal's locale."""
         self.screen = screen
         self.api = InProcessBotApi()
         self.api.listeners.append(screen.on_call)
@@ -144,7 +149,8 @@ class ConsoleChat:
         await self.application.shutdown()
 
     async def say(self, text: str) -> None:
-        await deliver(self.application, self.api.text_update(text, user_id=self.user_id))
+        update = self.api.text_update(text, user_id=self.user_id, language_code=self.language_code)
+        await deliver(self.application, update)
 
     async def press(self, number: int) -> bool:
         """Press button ``number`` of the latest message with buttons; False if there is no such button."""
@@ -156,8 +162,9 @@ class ConsoleChat:
         if button.get("url"):
             self.screen.show(f"bot> [a link: open {button['url']} in a browser]")
             return True
+        data = str(button.get("callback_data"))
         update = self.api.callback_update(
-            self.user_id, message_id, str(button.get("callback_data")), user_id=self.user_id
+            self.user_id, message_id, data, user_id=self.user_id, language_code=self.language_code
         )
         await deliver(self.application, update)
         return True
@@ -231,7 +238,7 @@ def _logs_to(path: Path) -> Iterator[None]:
 
 async def _converse(settings: Settings, engine: Engine, screen: Screen, stdin: TextIO) -> None:
     screen.show(HELP)
-    async with ConsoleChat(settings, engine, screen) as session:
+    async with ConsoleChat(settings, engine, screen, language_code=terminal_language()) as session:
         await session.say("/start")
         while (line := await _read_line(stdin, screen)) is not None:
             if line.strip() in QUIT:
@@ -275,6 +282,16 @@ def _set_result(future: asyncio.Future[str | None], line: str | None) -> None:
 def _set_exception(future: asyncio.Future[str | None], exc: BaseException) -> None:
     if not future.done():
         future.set_exception(exc)
+
+
+def terminal_language() -> str | None:
+    """The terminal's language (LC_ALL, LC_MESSAGES, LANG: "nl_BE.UTF-8" -> "nl"), standing for the Telegram
+    app's language, which the bot follows until the user picks one with /language."""
+    for name in ("LC_ALL", "LC_MESSAGES", "LANG"):
+        value = os.environ.get(name, "").split(".", 1)[0]
+        if value:
+            return lang_from_code(value)
+    return None
 
 
 def _is_html(call: ApiCall) -> bool:

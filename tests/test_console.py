@@ -41,6 +41,9 @@ OPENS = "Applications are open: MIRAI"
 
 def typed(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], *lines: str, **env: str) -> str:
     """Run `python -m bot chat` on these lines (piped, as from a file) and return what it printed."""
+    for name in ("LC_ALL", "LC_MESSAGES"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("LANG", "C.UTF-8")  # no app language, unless a test sets one
     for name, value in env.items():
         monkeypatch.setenv(name, value)
     monkeypatch.setattr(sys, "stdin", io.StringIO("".join(f"{line}\n" for line in lines)))
@@ -161,6 +164,15 @@ def test_language_choice_and_back_to_following_each_message(monkeypatch, capsys)
     assert t("fr", "How to use this bot") in help_fr
     assert automatic.startswith("bot> (edited)")
     assert "How to use this bot" in help_en
+
+
+def test_the_terminal_language_stands_for_the_telegram_app_language(monkeypatch, capsys) -> None:
+    """A Dutch terminal is a Dutch Telegram app: the welcome and /eligible are in Dutch."""
+    out = typed(monkeypatch, capsys, "/eligible", LANG="nl_BE.UTF-8")
+    welcome, eligible = replies(out)
+
+    assert "Welkom!" in welcome
+    assert t("nl", "**Eligibility check**\nWhich programme would you like to check?").split("\n")[-1] in eligible
 
 
 def test_forget_erases_after_the_confirmation(monkeypatch, capsys) -> None:
