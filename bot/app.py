@@ -10,7 +10,7 @@ import secrets
 import signal
 import socket
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 from functools import partial
 from pathlib import Path
@@ -36,6 +36,8 @@ from bot.core.languages import LANGUAGES, Lang
 from bot.delivery import AlertDispatcher
 from bot.logs import in_context, setup_logging
 from bot.storage import Database, Storage
+from bot.storage.question_writer import QuestionWriter
+from bot.storage.repository import USER_CACHE_SECONDS
 from bot.tg.account_handlers import AccountHandlers
 from bot.tg.admin_handlers import AdminHandlers
 from bot.tg.alert_handlers import AlertHandlers
@@ -72,11 +74,15 @@ class Services:
     storage: Storage
     dispatcher: AlertDispatcher
     watcher: PageWatcher | None = None  # None when WATCH_URL is empty
+    questions: QuestionWriter = field(init=False)  # the question log, written in batches off the reply's path
+
+    def __post_init__(self) -> None:
+        self.questions = QuestionWriter(self.storage)
 
 
 def build_services(settings: Settings, engine: Engine) -> Services:
     database = Database(settings.database_url, data_dir=settings.data_dir)
-    storage = Storage(database)
+    storage = Storage(database, cache_users_seconds=USER_CACHE_SECONDS)
     dispatcher = AlertDispatcher(
         engine,
         storage,
@@ -140,8 +146,9 @@ def build_application(
         settings.admin_ids,
         lambda: wake_dispatcher(application, services.dispatcher),
         watch_url=services.watcher.url if services.watcher is not None else None,
+        questions=services.questions,
     )
-    register_handlers(application, Handlers(engine, alerts, account, admin, services.storage))
+    register_handlers(application, Handlers(engine, alerts, account, admin, services.storage, services.questions))
     application.bot_data["services"] = services
     return application
 
@@ -177,6 +184,7 @@ async def _post_init(application: Application, *, services: Services) -> None:  
     """Migrate the database, schedule the alerts and the page watch, and register the command list in each
     language."""
     await services.database.upgrade()
+    services.questions.start()
     interval = timedelta(seconds=services.settings.alert_check_seconds)
     schedule_alerts(application, services.dispatcher, interval)
     _reload_on_sighup(application, services, interval)
@@ -208,6 +216,7 @@ def _reload_on_sighup(application: Application, services: Services, interval: ti
 
 
 async def _post_shutdown(application: Application, *, services: Services) -> None:  # type: ignore[type-arg]
+    await services.questions.close()  # every question asked so far reaches the log
     await services.dispatcher.shutdown()
     await services.database.close()
 

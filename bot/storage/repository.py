@@ -6,6 +6,8 @@ its turn); PostgreSQL claims outbox rows with ``SELECT … FOR UPDATE SKIP LOCKE
 
 from __future__ import annotations
 
+import time
+from collections import OrderedDict
 from collections.abc import AsyncIterator, Callable, Collection, Iterable, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field, fields
@@ -40,6 +42,9 @@ BATCH: Final = 500  # chat ids per statement: far below SQLite's and asyncpg's b
 ERROR_LENGTH: Final = 500  # characters of an error message kept on a delivery
 BLOCKED: Final = "the user blocked the bot (Telegram answered 403)"
 STATES: Final[tuple[DeliveryState, ...]] = ("pending", "claimed", "sent", "failed")
+# The language read of every message, kept per process (see Storage.get_user): how long, and for how many chats.
+USER_CACHE_SECONDS: Final = 60.0
+USER_CACHE_SIZE: Final = 10_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -151,10 +156,20 @@ def _batches(chat_ids: Iterable[int]) -> Iterable[list[int]]:
 class Storage:
     """Users, subscriptions, the delivery outbox and the question log, on one ``Database``."""
 
-    def __init__(self, database: Database, *, clock: Callable[[], datetime] = utc_now) -> None:
-        """Use ``database`` (already upgraded); ``clock`` gives the current UTC time, a seam for tests."""
+    def __init__(
+        self, database: Database, *, clock: Callable[[], datetime] = utc_now, cache_users_seconds: float = 0.0
+    ) -> None:
+        """Use ``database`` (already upgraded); ``clock`` gives the current UTC time, a seam for tests.
+
+        ``cache_users_seconds`` > 0 keeps what ``get_user`` read (a row, or that there is none) for that long,
+        in this process: the bot reads it for every message. A change made through this object is seen at
+        once; one made by another process (a webhook replica) within that time at most.
+        """
         self._database = database
         self._clock = clock
+        self._cache_seconds = cache_users_seconds
+        self._users: OrderedDict[int, tuple[float, UserRecord | None]] = OrderedDict()  # chat -> (expiry, row)
+        self._user_changes = 0  # bumped after each change of a user row: a read begun before it is not cached
 
     def _insert(self, entity: type[User | Subscription | Delivery | WatchedPage]) -> Insert:
         """An INSERT that knows ON CONFLICT in this database's dialect."""
@@ -176,6 +191,16 @@ class Storage:
                 f" {self._database.display_url} is reachable and migrated (the bot migrates it at start-up)."
             ) from exc
 
+    @asynccontextmanager
+    async def _user_transaction(self, chat_id: int, operation: str) -> AsyncIterator[AsyncConnection]:
+        """A write transaction that changes a user row: its cached read is dropped once it has ended."""
+        try:
+            async with self._transaction(operation) as connection:
+                yield connection
+        finally:
+            self._user_changes += 1
+            self._users.pop(chat_id, None)
+
     # Users
 
     async def set_language(self, chat_id: int, language: Lang | None) -> None:
@@ -184,29 +209,42 @@ class Storage:
         statement = statement.on_conflict_do_update(
             index_elements=[User.chat_id], set_={"language": statement.excluded.language, "active": True}
         )
-        async with self._transaction("save a language choice") as connection:
+        async with self._user_transaction(chat_id, "save a language choice") as connection:
             await connection.execute(statement)
 
     async def get_user(self, chat_id: int) -> UserRecord | None:
-        """The stored user, or None if the bot keeps nothing about this chat."""
+        """The stored user, or None if the bot keeps nothing about this chat (cached: see ``__init__``)."""
+        now = time.monotonic()
+        # Kept in the order read, so in order of expiry: what has expired leaves memory (an erased user too).
+        while self._users and next(iter(self._users.values()))[0] <= now:
+            self._users.popitem(last=False)
+        if (cached := self._users.get(chat_id)) is not None:
+            return cached[1]
+        changes = self._user_changes
         statement = select(User.chat_id, User.language, User.active, User.created_at).where(User.chat_id == chat_id)
         async with self._transaction("read a user", write=False) as connection:
             row = (await connection.execute(statement)).first()
-        if row is None:
-            return None
-        return UserRecord(
-            chat_id=row.chat_id, language=_lang(row.language), active=row.active, created_at=row.created_at
-        )
+        user = None
+        if row is not None:
+            user = UserRecord(
+                chat_id=row.chat_id, language=_lang(row.language), active=row.active, created_at=row.created_at
+            )
+        if self._cache_seconds > 0 and changes == self._user_changes:
+            self._users.pop(chat_id, None)
+            self._users[chat_id] = (time.monotonic() + self._cache_seconds, user)
+            if len(self._users) > USER_CACHE_SIZE:
+                self._users.popitem(last=False)
+        return user
 
     async def reactivate(self, chat_id: int) -> bool:
         """A user who had blocked the bot wrote to it again: alerts may reach them again."""
         statement = update(User).where(User.chat_id == chat_id, User.active.is_(False)).values(active=True)
-        async with self._transaction("reactivate a user") as connection:
+        async with self._user_transaction(chat_id, "reactivate a user") as connection:
             return (await connection.execute(statement.returning(User.chat_id))).first() is not None
 
     async def deactivate(self, chat_id: int) -> bool:
         """Mark a user who blocked the bot, failing their pending deliveries; False if the user is unknown."""
-        async with self._transaction("deactivate a user") as connection:
+        async with self._user_transaction(chat_id, "deactivate a user") as connection:
             found = await connection.execute(
                 update(User).where(User.chat_id == chat_id).values(active=False).returning(User.chat_id)
             )
@@ -219,7 +257,7 @@ class Storage:
 
     async def forget(self, chat_id: int) -> bool:
         """Erase every row linked to a chat (user, subscriptions, deliveries); False if there was none."""
-        async with self._transaction("erase a user's data") as connection:
+        async with self._user_transaction(chat_id, "erase a user's data") as connection:
             await connection.execute(delete(Delivery).where(Delivery.chat_id == chat_id))
             await connection.execute(delete(Subscription).where(Subscription.chat_id == chat_id))
             # An admin who erases their data leaves their announcements, no longer signed.
@@ -296,7 +334,7 @@ class Storage:
             .on_conflict_do_nothing(index_elements=[Subscription.chat_id, Subscription.programme_id])
             .returning(Subscription.chat_id)
         )
-        async with self._transaction("subscribe") as connection:
+        async with self._user_transaction(chat_id, "subscribe") as connection:
             await connection.execute(user)
             return (await connection.execute(subscription)).first() is not None
 
@@ -455,6 +493,18 @@ class Storage:
         )
         async with self._transaction("log a question") as connection:
             await connection.execute(statement)
+
+    async def record_questions(self, questions: Collection[LoggedQuestion]) -> int:
+        """Log several questions in one transaction (the batched writer's), each with its own time; how many."""
+        if not questions:
+            return 0
+        rows = [
+            {"asked_at": q.asked_at, "text": q.text, "lang": q.lang, "outcome": q.outcome, "entry_id": q.entry_id}
+            for q in questions
+        ]
+        async with self._transaction(f"log {len(rows)} questions") as connection:
+            await connection.execute(insert(QuestionLog), rows)
+        return len(rows)
 
     async def recent_questions(
         self, days: int, outcomes: Collection[Outcome] | None = None, limit: int | None = None

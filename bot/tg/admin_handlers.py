@@ -13,6 +13,7 @@ from bot.core.engine import Engine
 from bot.core.unanswered import group_questions
 from bot.core.views import Button, ConfirmBroadcast, ConfirmPageChange, Reply
 from bot.storage import Storage
+from bot.storage.question_writer import QuestionWriter
 from bot.tg.rate_limit import PacedRateLimiter
 from bot.tg.replies import send_reply
 
@@ -30,12 +31,14 @@ class AdminHandlers:
         wake_up: Callable[[], None],
         *,
         watch_url: str | None = None,
+        questions: QuestionWriter | None = None,
     ) -> None:
         self.engine = engine
         self.storage = storage
         self.admin_ids = admin_ids
         self.wake_up = wake_up
         self.watch_url = watch_url
+        self.questions = questions
 
     def allowed(self, user: User | None, command: str) -> bool:
         if user is None or user.id not in self.admin_ids:
@@ -46,6 +49,8 @@ class AdminHandlers:
         return True
 
     async def stats(self, message: Message) -> None:
+        if self.questions is not None:
+            await self.questions.flush()  # count every question asked so far; a failure is logged and shown below
         stats = await self.storage.stats()
         lines = ["<b>Statistics</b>", f"Users: {stats.users} ({stats.active_users} reachable)"]
         for programme, count in sorted(stats.subscribers.items()):
@@ -62,6 +67,12 @@ class AdminHandlers:
         limiter = getattr(message.get_bot(), "rate_limiter", None)
         if isinstance(limiter, PacedRateLimiter):
             lines.append(f"Replies dropped since start (Telegram kept answering 429): {limiter.dropped_replies}")
+        if self.questions is not None:
+            q = self.questions
+            lines.append(
+                f"Questions not logged since start: {q.dropped} (log queue full), {q.refused} (refused by the"
+                f" database); waiting to be written: {q.waiting}"
+            )
         await message.reply_text("\n".join(lines))
 
     async def _page_watch_lines(self) -> list[str]:
@@ -78,6 +89,8 @@ class AdminHandlers:
         return lines
 
     async def unanswered(self, message: Message) -> None:
+        if self.questions is not None:
+            await self.questions.flush()
         questions = await self.storage.recent_questions(UNANSWERED_DAYS, outcomes=("fallback", "suggested"), limit=5000)
         groups = group_questions(((q.text, q.lang) for q in questions), self.engine.snapshot.matcher, limit=15)
         if not groups:

@@ -29,6 +29,7 @@ from bot.core.views import (
     ShowProgramme,
 )
 from bot.storage import Storage, StorageError
+from bot.storage.question_writer import QuestionWriter
 from bot.tg.account_handlers import ACCOUNT_ACTIONS, AccountHandlers
 from bot.tg.admin_handlers import AdminHandlers
 from bot.tg.alert_handlers import SUBSCRIPTION_ACTIONS, AlertHandlers
@@ -49,12 +50,15 @@ class Handlers:
         account: AccountHandlers | None = None,
         admin: AdminHandlers | None = None,
         storage: Storage | None = None,
+        questions: QuestionWriter | None = None,
     ) -> None:
+        """``questions``: the batched question log; without it each question is written on the reply's path."""
         self.engine = engine
         self.alerts = alerts
         self.account = account
         self.admin = admin
         self.storage = storage
+        self.questions = questions
 
     async def _lang(self, update: Update) -> Lang:
         """The user's explicit choice, else their Telegram app's language, else English."""
@@ -246,9 +250,14 @@ class Handlers:
     async def _log_question(self, text: str, result: MatchResult, lang: Lang) -> None:
         """Keep the question for staff, anonymised and unlinked to the user (small talk is not kept)."""
         outcome = question_outcome(result)
-        if self.storage is None or outcome is None:
+        if outcome is None:
             return
         entry_id = result.entry.id if isinstance(result, Answer) else None
+        if self.questions is not None:
+            self.questions.submit(anonymise(text), lang, outcome, entry_id)  # never waits; a drop is counted
+            return
+        if self.storage is None:
+            return
         try:
             await self.storage.record_question(anonymise(text), lang, outcome, entry_id)
         except StorageError:

@@ -1,0 +1,104 @@
+"""The per-process cache of the language read (Storage.get_user with cache_users_seconds), on every backend:
+changes made through the same Storage are seen at once, another process's within the cache time."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import pytest
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from bot.storage import Database, Storage
+from tests.storage.conftest import FakeClock
+
+SHORT = 0.05  # seconds a cached read is kept in these tests
+
+
+@pytest.fixture
+def cached(database: Database, clock: FakeClock) -> Storage:
+    """The bot's Storage: reads of a user are kept in memory."""
+    return Storage(database, clock=clock, cache_users_seconds=3600)
+
+
+@pytest.fixture
+def elsewhere(database: Database, clock: FakeClock) -> Storage:
+    """Another process on the same database (a webhook replica): its changes bypass the first one's cache."""
+    return Storage(database, clock=clock)
+
+
+async def test_a_read_is_kept_including_that_there_is_no_user(cached: Storage, elsewhere: Storage):
+    """Once read, a user (or the absence of one, the usual case) is answered from memory: a change made by
+    another process is not seen while it is kept."""
+    assert await cached.get_user(1) is None
+    await elsewhere.set_language(1, "fr")
+    assert await cached.get_user(1) is None
+    await elsewhere.set_language(2, "nl")
+    assert (await cached.get_user(2)).language == "nl"  # type: ignore[union-attr]
+    await elsewhere.set_language(2, "fr")
+    assert (await cached.get_user(2)).language == "nl"  # type: ignore[union-attr]
+
+
+async def test_changes_through_the_same_storage_are_seen_at_once(cached: Storage):
+    """/language, /forget, a block (403), a reactivation and a subscription each drop the cached read."""
+    assert await cached.get_user(7) is None
+    await cached.set_language(7, "fr")
+    assert (await cached.get_user(7)).language == "fr"  # type: ignore[union-attr]
+    await cached.set_language(7, None)
+    assert (await cached.get_user(7)).language is None  # type: ignore[union-attr]
+    await cached.deactivate(7)
+    assert (await cached.get_user(7)).active is False  # type: ignore[union-attr]
+    await cached.reactivate(7)
+    assert (await cached.get_user(7)).active is True  # type: ignore[union-attr]
+    assert await cached.forget(7) is True
+    assert await cached.get_user(7) is None
+    await cached.subscribe(7, "mirai", "nl")
+    assert await cached.get_user(7) is not None
+
+
+async def test_a_kept_read_expires(database: Database, clock: FakeClock, elsewhere: Storage):
+    """After cache_users_seconds the user is read again, so another process's change reaches this one."""
+    cached = Storage(database, clock=clock, cache_users_seconds=SHORT)
+    assert await cached.get_user(3) is None
+    await elsewhere.set_language(3, "nl")
+    await asyncio.sleep(SHORT * 2)
+    assert (await cached.get_user(3)).language == "nl"  # type: ignore[union-attr]
+
+
+async def test_without_a_cache_time_every_read_goes_to_the_database(elsewhere: Storage, database: Database):
+    """The default (tools, tests, the CLI): no cache, every read sees the latest row."""
+    plain = Storage(database)
+    assert await plain.get_user(5) is None
+    await elsewhere.set_language(5, "fr")
+    assert (await plain.get_user(5)).language == "fr"  # type: ignore[union-attr]
+
+
+class HeldReads(Storage):
+    """A Storage whose reads, once they have read, wait for ``gate`` before returning: a slow read, made certain."""
+
+    def __init__(self, database: Database, clock: FakeClock) -> None:
+        super().__init__(database, clock=clock, cache_users_seconds=3600)
+        self.gate = asyncio.Event()
+        self.held = asyncio.Event()
+
+    @asynccontextmanager
+    async def _transaction(self, operation: str, *, write: bool = True) -> AsyncIterator[AsyncConnection]:
+        async with super()._transaction(operation, write=write) as connection:
+            yield connection
+        if not write:
+            self.held.set()
+            await self.gate.wait()
+
+
+async def test_a_read_overlapping_a_change_is_not_kept(database: Database, clock: FakeClock, elsewhere: Storage):
+    """A read that saw the row before a change through this Storage, and ends after it, is answered but not
+    kept, so the next read sees the change."""
+    storage = HeldReads(database, clock)
+    await elsewhere.set_language(9, "en")
+    read = asyncio.create_task(storage.get_user(9))
+    await storage.held.wait()  # it has read "en"
+    await storage.set_language(9, "nl")
+    storage.gate.set()
+    assert (await read).language == "en"  # type: ignore[union-attr]
+    assert (await storage.get_user(9)).language == "nl"  # type: ignore[union-attr]
