@@ -2,8 +2,9 @@
 
 Nothing here decides what the bot says. Each typed line becomes the Telegram update a student's message
 would be, and goes through the Application that ``bot.app.build_application`` builds: the same handlers,
-services, storage (``DATA_DIR`` or ``DATABASE_URL``) and job queue as on Telegram, so alerts arrive while
-the chat runs and missed ones are caught up at the next start. This module only turns lines into updates
+services, storage and job queue as on Telegram, so alerts arrive while the chat runs and missed ones are
+caught up at the next start (the console keeps its own SQLite database in ``DATA_DIR/console``, never the
+Telegram bot's). This module only turns lines into updates
 and the Bot API calls the bot makes into text:
 
 * a message's HTML as readable text (bold stays bold in a terminal, a link shows its address);
@@ -113,10 +114,18 @@ class Screen:
             self.out.flush()
 
 
+CONSOLE_DIR = "console"
+
+
 def console_settings(settings: Settings) -> Settings:
-    """The settings, for a chat that no Telegram client sees: no page watch (staff would be told of page
-    changes in chats nobody reads here)."""
-    return settings.model_copy(update={"watch_url": None})
+    """The settings, for a chat that no Telegram client sees.
+
+    Its own SQLite database in ``DATA_DIR/console``, never the Telegram bot's (``DATABASE_URL`` or
+    ``DATA_DIR``'s): the console's job queue delivers every due alert it finds, so on the real bot's database
+    it would mark real subscribers' alerts as delivered to a terminal. No page watch: staff would be told of
+    page changes in chats nobody reads here."""
+    console_dir = settings.data_dir / CONSOLE_DIR
+    return settings.model_copy(update={"watch_url": None, "database_url": None, "data_dir": console_dir})
 
 
 class ConsoleChat:
@@ -207,9 +216,10 @@ def chat(
     if terminal:
         with contextlib.suppress(ImportError):  # line editing and history for input(), where available
             import readline  # noqa: F401
-    screen = Screen(stdout, settings.console_user_id, settings.data_dir / "console", terminal=terminal)
+    console_dir = console_settings(settings).data_dir
+    screen = Screen(stdout, settings.console_user_id, console_dir, terminal=terminal)
     # In a terminal the log would interleave with the chat: it goes to a file (piped, it stays on stderr).
-    logs = _logs_to(settings.data_dir / "console" / "console.log") if terminal else contextlib.nullcontext()
+    logs = _logs_to(console_dir / "console.log") if terminal else contextlib.nullcontext()
     with logs, contextlib.suppress(KeyboardInterrupt):
         asyncio.run(_converse(settings, engine, screen, stdin))
     return 0

@@ -30,6 +30,7 @@ from bot.core.languages import LANGUAGES
 from bot.core.matching import Suggestions
 from bot.core.questions import match_question
 from bot.core.views import Action
+from bot.storage.database import SQLITE_FILE_NAME
 from bot.tg.inprocess import ApiCall
 from tests.conftest import polling, settings_for
 from tests.fake_bot_api import FakeBotApi
@@ -244,6 +245,23 @@ def test_a_missed_alert_is_caught_up_at_the_next_start(monkeypatch, capsys, tmp_
     time.sleep(2.5)
     with LiveChat() as live:
         live.wait_for(OPENS)
+
+
+def test_the_console_never_touches_the_telegram_bots_database(monkeypatch, capsys, tmp_path: Path) -> None:
+    """Its job queue delivers whatever is due: on the real bot's database it would mark real subscribers'
+    alerts as delivered to a terminal. So it keeps its own SQLite file under DATA_DIR/console."""
+    data = tmp_path / "bot-data"
+    out = typed(
+        monkeypatch,
+        capsys,
+        "/subscribe mirai",
+        DATA_DIR=str(data),
+        DATABASE_URL="postgresql+asyncpg://nobody@127.0.0.1:9/unreachable",  # would fail if it were used
+    )
+
+    assert "Subscribed to MIRAI" in out
+    assert not (data / SQLITE_FILE_NAME).exists()
+    assert (data / "console" / SQLITE_FILE_NAME).exists()
 
 
 def test_without_a_terminal_the_fallback_chat_explains_how_to_go_live(engine: Engine, capsys) -> None:
