@@ -7,8 +7,9 @@ chat pauses every sender: one student sending 500 messages made everybody else w
 
 This limiter plugs into the same ``BaseRateLimiter`` interface and keeps two paces:
 
-* the overall pace: one message every 1/rate seconds, never a burst (a little under the rate, so that
-  timing jitter on the way never makes two messages count as one second's 31st);
+* the overall pace: one message every 1/rate seconds, never a burst, and never more than the rate within
+  any one second (a little under it, so that timing jitter on the way never makes two messages count as one
+  second's 31st); after the event loop was held up, the pace catches up a little, at twice the rate;
 * each chat's own pace: one message a second in a private chat, one every 3 s in a group (a negative chat
   id), after a burst of CHAT_BURST for a chat that has been quiet (an answer in several parts). A request
   first waits for its chat's turn, *then* takes an overall slot, so a chat with a long queue never holds
@@ -29,6 +30,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
+from collections import deque
 from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass
 from datetime import timedelta
@@ -44,7 +47,9 @@ JSON = bool | dict[str, Any] | list[dict[str, Any]]
 #: Telegram's free overall limit.
 DEFAULT_RATE: Final = 30.0
 #: The share of a limit actually used: jitter on the way must not push two messages into one window.
-MARGIN: Final = 0.985
+MARGIN: Final = 0.97
+#: How far behind its pace the overall pace may catch up (at twice the rate) after the event loop was held up.
+CATCH_UP: Final = 0.25
 #: Seconds between two messages in one private chat (Telegram: "about one message per second").
 PRIVATE_INTERVAL: Final = 1.0 / MARGIN
 #: Seconds between two messages in one group (Telegram: "no more than 20 messages per minute").
@@ -82,6 +87,8 @@ class Pacing:
         self.interval = 1.0 / (per_second * MARGIN)
         self._next_slot = 0.0
         self._paused_until = 0.0
+        self._sent: deque[float] = deque(maxlen=max(1, math.floor(per_second * MARGIN)))
+        """When the last messages left, as many as the cap allows in one second."""
         self._chats: dict[int | str, _Chat] = {}
         self._recent_429s: dict[int | str, float] = {}
 
@@ -104,11 +111,19 @@ class Pacing:
         chat.next_at = max(due, at) + interval
         return at
 
-    def overall_slot(self, now: float) -> float:
-        """Reserve the next overall slot: the time (>= now) the message may leave."""
-        at = max(now, self._next_slot, self._paused_until)
-        self._next_slot = at + self.interval
-        return at
+    def overall_due(self, now: float) -> float:
+        """When (>= now) the next message may leave overall; nothing is reserved (one sender asks at a time)."""
+        due = max(now, self._next_slot, self._paused_until)
+        if len(self._sent) == self._sent.maxlen:  # never more than the cap within any one second
+            due = max(due, self._sent[0] + 1.0)
+        return due
+
+    def take_overall(self, now: float) -> None:
+        """A message leaves now. When the event loop held senders up, the pace makes up for at most CATCH_UP
+        seconds, at twice the rate: a delay never turns into a burst, and the one-second cap holds."""
+        self._sent.append(now)
+        base = max(self._next_slot, now - CATCH_UP)
+        self._next_slot = max(base + self.interval, now + self.interval / 2)
 
     def chat_blocked_until(self, chat_id: int | str) -> float:
         """Until when a 429 holds this chat (or everybody) back."""
@@ -153,6 +168,7 @@ class PacedRateLimiter(BaseRateLimiter[int]):
     ) -> None:
         self.pacing = Pacing(per_second)
         self.max_retries = max_retries
+        self._overall = asyncio.Lock()
         self._clock = clock
         self._sleep = sleep
         self.dropped_replies = 0
@@ -204,11 +220,18 @@ class PacedRateLimiter(BaseRateLimiter[int]):
         raise AssertionError("unreachable")  # the loop returns or raises
 
     async def _wait_turn(self, chat_id: int | str) -> None:
-        """Wait for this chat's turn, then for an overall slot; start again if a 429 came meanwhile."""
+        """Wait for this chat's turn, then for the overall pace; start again if a 429 came meanwhile.
+
+        Senders take the overall pace one at a time, in the order they came (an asyncio lock is fair); only
+        those whose chat's turn has come queue for it, so a chat with many messages waiting never holds it."""
         while True:
             await self._wait_until(self.pacing.chat_turn(chat_id, self._now()))
-            await self._wait_until(self.pacing.overall_slot(self._now()))
-            if self.pacing.chat_blocked_until(chat_id) <= self._now():
+            async with self._overall:
+                while (due := self.pacing.overall_due(self._now())) > self._now():
+                    await self._sleep(due - self._now())
+                if self.pacing.chat_blocked_until(chat_id) > self._now():
+                    continue  # a 429 for this chat came meanwhile: its turn again, after the pause
+                self.pacing.take_overall(self._now())
                 return
 
     async def _wait_until(self, at: float) -> None:

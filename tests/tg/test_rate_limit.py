@@ -17,7 +17,16 @@ from typing import Any
 import pytest
 from telegram.error import RetryAfter
 
-from bot.tg.rate_limit import CHAT_BURST, GROUP_INTERVAL, PRIVATE_INTERVAL, SWEEP_ABOVE, PacedRateLimiter, Pacing
+from bot.tg.rate_limit import (
+    CATCH_UP,
+    CHAT_BURST,
+    GROUP_INTERVAL,
+    MARGIN,
+    PRIVATE_INTERVAL,
+    SWEEP_ABOVE,
+    PacedRateLimiter,
+    Pacing,
+)
 
 
 class VirtualTime:
@@ -62,13 +71,48 @@ def request(limiter: PacedRateLimiter, chat_id: int | None, callback: Callable[[
 # ------------------------------------------------------------------------------------------ Pacing
 
 
+def send_all(pacing: Pacing, count: int, now: float = 0.0) -> list[float]:
+    """Send ``count`` messages as soon as the overall pace allows; the times they leave."""
+    times = []
+    for _ in range(count):
+        now = pacing.overall_due(now)
+        pacing.take_overall(now)
+        times.append(now)
+    return times
+
+
 def test_overall_slots_are_spaced_by_the_rate_without_a_burst() -> None:
     pacing = Pacing(30)
-    slots = [pacing.overall_slot(now=0.0) for _ in range(31)]
-    gaps = {round(b - a, 9) for a, b in itertools.pairwise(slots)}
-    assert gaps == {round(pacing.interval, 9)}
+    slots = send_all(pacing, 31)
+    gaps = [b - a for a, b in itertools.pairwise(slots)]
+    assert min(gaps) == pytest.approx(pacing.interval)  # spaced, never two at once
     assert 1 / 30 < pacing.interval < 1 / 29  # a little under the limit, never over
     assert slots[30] > 1.0  # the 31st message never falls in the first second
+
+
+def test_a_late_sender_catches_up_a_little_never_in_a_burst() -> None:
+    pacing = Pacing(30)
+    send_all(pacing, 5)
+    late = send_all(pacing, 40, now=10.0)  # the event loop was held up for seconds
+    gaps = [b - a for a, b in itertools.pairwise(late)]
+    assert min(gaps) == pytest.approx(pacing.interval / 2)  # twice the rate at most...
+    assert sum(1 for gap in gaps if gap < pacing.interval * 0.99) <= CATCH_UP / (pacing.interval / 2) + 1  # briefly
+    assert gaps[-1] == pytest.approx(pacing.interval)  # ...then the pace again
+
+
+@pytest.mark.parametrize("rate", [30, 100, 1000])
+def test_no_second_ever_holds_more_than_the_rate(rate: float) -> None:
+    pacing = Pacing(rate)
+    times: list[float] = []
+    now = 0.0
+    for step in range(3 * rate):
+        if step % 7 == 0:
+            now += 0.3  # the event loop held up again and again: catching up must not add up
+        now = pacing.overall_due(now)
+        pacing.take_overall(now)
+        times.append(now)
+    most = max(sum(1 for t in times if start <= t < start + 1.0) for start in times)
+    assert most <= rate * MARGIN
 
 
 def test_each_chat_has_its_own_pace_and_groups_a_slower_one() -> None:
@@ -92,7 +136,7 @@ def test_a_429_holds_back_only_its_chat() -> None:
     assert pacing.chat_turn(7, now=10.0) > 15.0
     assert pacing.chat_blocked_until(8) == 0.0
     assert pacing.chat_turn(8, now=10.0) == 10.0
-    assert pacing.overall_slot(now=10.0) == 10.0
+    assert pacing.overall_due(now=10.0) == 10.0
 
 
 def test_429s_for_several_chats_at_once_pause_everybody() -> None:
@@ -100,14 +144,14 @@ def test_429s_for_several_chats_at_once_pause_everybody() -> None:
     assert not pacing.retry_after(1, 2, now=0.0)
     assert not pacing.retry_after(2, 2, now=0.3)
     assert pacing.retry_after(3, 2, now=0.6)
-    assert pacing.overall_slot(now=0.7) > 2.6
+    assert pacing.overall_due(now=0.7) > 2.6
     assert pacing.chat_turn(99, now=0.7) > 2.6
 
 
 def test_429s_for_several_chats_far_apart_pause_only_those_chats() -> None:
     pacing = Pacing(30)
     assert not any(pacing.retry_after(chat, 1, now=2.0 * chat) for chat in range(1, 6))
-    assert pacing.overall_slot(now=11.0) == 11.0
+    assert pacing.overall_due(now=11.0) == 11.0
 
 
 def test_idle_chats_are_forgotten_so_memory_stays_flat() -> None:
