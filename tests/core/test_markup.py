@@ -6,7 +6,7 @@ from html.parser import HTMLParser
 
 import pytest
 
-from bot.core.markup import problems, to_html, to_plain
+from bot.core.markup import literal, problems, to_html, to_plain
 
 
 class _Tags(HTMLParser):
@@ -288,3 +288,48 @@ def test_good_markup_has_no_problems(text):
 def test_bad_markup_is_explained(text, expected):
     """Unbalanced bold, non-web links and HTML tags are each explained with what to write instead."""
     assert problems(text) == expected
+
+
+# ------------------------------------------------------------------------------------- a user's text
+
+
+USER_FORMS = [
+    "[click](https://evil.example)",
+    "<b>bold</b>",
+    "<a href='https://evil.example'>x</a>",
+    "**bold**",
+    "&lt;b&gt;",
+    "https://evil.example/path",
+    "- bullet",
+    '"><b>',
+]
+
+
+@pytest.mark.parametrize("form", USER_FORMS)
+def test_a_literal_part_is_only_escaped_never_read_as_markup(form: str) -> None:
+    rendered = to_html(f"There is no programme called “{literal(form)}”. See **bold** https://example.org")
+    tags = _Tags()
+    tags.feed(rendered)
+    assert tags.balanced
+    assert f"“{form}”" in tags.text  # shown exactly as typed
+    assert [tag for tag, _ in tags.started] == ["b", "a"]  # only the staff markup around it
+    assert "evil.example" not in str(tags.started)
+
+
+def test_a_literal_inside_a_link_address_cannot_leave_the_attribute() -> None:
+    rendered = to_html(f"[see](https://example.org/{literal(chr(34) + '><b>x</b>')})")
+    tags = _Tags()
+    tags.feed(rendered)
+    assert [tag for tag, _ in tags.started] == ["a"]
+
+
+def test_literal_markers_typed_by_a_user_are_dropped() -> None:
+    sneaky = "\ue000**x**\ue001 \ue0020\ue003"
+    assert "<b>" not in to_html(literal(sneaky))
+    assert to_plain(f"a {literal('**x**')} **b**") == "a **x** b"
+
+
+def test_a_bare_url_stops_before_a_closing_quotation_mark() -> None:
+    for opening, closing in (("“", "”"), ("«", "»"), ("‘", "’"), ("„", "“")):
+        rendered = to_html(f"see {opening}https://example.org/page{closing}.")
+        assert 'href="https://example.org/page"' in rendered, rendered
