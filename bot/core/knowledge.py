@@ -27,6 +27,7 @@ ANSWER_MAX_CHARS: Final = 3500
 NonEmpty = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
 EntryId = Annotated[str, StringConstraints(pattern=ENTRY_ID_PATTERN)]
 EntryKind = Literal["answer", "redirect", "smalltalk"]
+ThemeId = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]*$")]
 
 
 class _Model(BaseModel):
@@ -90,12 +91,20 @@ class Entry(_Model):
     keywords: tuple[NonEmpty, ...] = ()
     related: tuple[EntryId, ...] = ()
     sources: tuple[Source, ...] = ()
-    theme: Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]*$")] | None = Field(
-        default=None,
+    theme: tuple[ThemeId, ...] = Field(
+        default=(),
         description="What the entry is about, shared with the entry of another programme on the same thing "
-        "(mirai.age and jet.age: 'age'), so that a question naming no programme is asked 'which one?'.",
+        "(mirai.age and jet.age: 'age'), so that a question naming no programme is asked 'which one?'. One "
+        "theme or a list: an entry on a programme's general criteria stands for several of another's.",
     )
     programme: str | None = Field(default=None, description="Set by the loader from the file's programme.")
+
+    @field_validator("theme", mode="before")
+    @classmethod
+    def _one_theme_or_several(cls, value: object) -> object:
+        if value is None:
+            return ()
+        return (value,) if isinstance(value, str) else value
 
     @field_validator("keywords", mode="before")
     @classmethod

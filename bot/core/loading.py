@@ -496,17 +496,15 @@ def _cross_check(
     for entry, name, parsed, index in entries:
         at = ("entries", index)
         here = parsed.line_of(at)
-        if entry.theme is not None:
-            if entry.programme is None:
-                problems.append(
-                    Problem(name, here, f"entry {entry.id}: 'theme' is for programme entries; this file has none")
-                )
-            elif (owner := theme_owner.setdefault((entry.programme, entry.theme), entry.id)) != entry.id:
+        if entry.theme and entry.programme is None:
+            problems.append(
+                Problem(name, here, f"entry {entry.id}: 'theme' is for programme entries; this file has none")
+            )
+        for theme in entry.theme if entry.programme is not None else ():
+            if (owner := theme_owner.setdefault((entry.programme, theme), entry.id)) != entry.id:
                 problems.append(
                     Problem(
-                        name,
-                        here,
-                        f"entry {entry.id}: theme '{entry.theme}' is already used by {owner} in {entry.programme}",
+                        name, here, f"entry {entry.id}: theme '{theme}' is already used by {owner} in {entry.programme}"
                     )
                 )
         if entry.id in first_seen:

@@ -199,8 +199,8 @@ class Matcher:
             self._programme_words.setdefault(normalize(p), p)
         themes: dict[str, list[Entry]] = {}
         for entry in self._entries:
-            if entry.theme is not None and entry.programme is not None:
-                themes.setdefault(entry.theme, []).append(entry)
+            for theme in entry.theme if entry.programme is not None else ():
+                themes.setdefault(theme, []).append(entry)
         order = {programme.id: position for position, programme in enumerate(knowledge.programmes)}
         self._themes: dict[str, tuple[Entry, ...]] = {
             theme: tuple(sorted(same, key=lambda e: order.get(e.programme or "", len(order))))
@@ -232,7 +232,8 @@ class Matcher:
         # The same theme in another programme close behind is no doubt about the subject, so neither the
         # margin nor the evidence rule applies to asking which programme: it is a question, not an answer.
         if above and not named and (choice := self._programme_choice(best, ranked)) is not None:
-            return Suggestions(choice, best.score, lang, example_lang, theme=best.entry.theme)
+            theme, entries = choice
+            return Suggestions(entries, best.score, lang, example_lang, theme=theme)
         enough = (
             evidence >= settings.min_evidence and best.coverage >= settings.min_coverage
         ) or not best.entry.is_answer
@@ -244,16 +245,15 @@ class Matcher:
             return NoMatch(score=best.score, lang=lang, example_lang=example_lang, nearest=best)
         return Suggestions(candidates=candidates, score=best.score, lang=lang, example_lang=example_lang)
 
-    def _programme_choice(self, best: Scored, ranked: list[Scored]) -> tuple[Scored, ...] | None:
-        """The entries on the best entry's theme, one per programme, when there is more than one."""
-        theme = best.entry.theme
-        if theme is None:
-            return None
-        same = self._themes.get(theme, ())
-        if len(same) < 2:
-            return None
+    def _programme_choice(self, best: Scored, ranked: list[Scored]) -> tuple[str, tuple[Scored, ...]] | None:
+        """The first of the best entry's themes that more than one programme answers, with its entries,
+        one per programme."""
         scores = {s.entry.id: s.score for s in ranked}
-        return tuple(Scored(entry, scores.get(entry.id, 0.0)) for entry in same)
+        for theme in best.entry.theme:
+            same = self._themes.get(theme, ())
+            if len(same) >= 2:
+                return theme, tuple(Scored(entry, scores.get(entry.id, 0.0)) for entry in same)
+        return None
 
     def scores(self, text: str) -> list[Scored]:
         """Every entry that shares anything with the question, best first (for diagnostics and eval)."""

@@ -876,3 +876,35 @@ def test_the_shipped_knowledge_base_answers_every_required_topic(shipped, topic_
     programme_id = topic_id.split(".")[0]
     if programme_id in {"mirai", "jet"}:
         assert topic.programme == programme_id
+
+
+# --- themes: the same subject in several programmes ------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("written", "kept"), [("age", ("age",)), (["requirements", "studies"], ("requirements", "studies"))]
+)
+def test_a_theme_is_one_name_or_a_list(tmp_path, written, kept):
+    """Staff write one theme, or several for an entry that covers what another programme splits up."""
+    directory = write(tmp_path, {"mirai.yaml": render(entry("mirai.age", theme=written), programme=programme())})
+
+    assert load_knowledge(directory).entry("mirai.age").theme == kept
+
+
+def test_a_theme_used_twice_in_one_programme_is_reported(tmp_path):
+    """Two entries of one programme on the same theme would leave the 'which programme?' choice ambiguous."""
+    text = render(
+        entry("mirai.age", theme="age"),
+        entry("mirai.birthday", theme=["dates", "age"], questions={lang: [f"b {lang}"] for lang in LANGUAGES}),
+        programme=programme(),
+    )
+    problem = only_problem(write(tmp_path, {"mirai.yaml": text}))
+
+    assert problem.line == line_of(text, "- id: mirai.birthday")
+    assert problem.message == "entry mirai.birthday: theme 'age' is already used by mirai.age in mirai"
+
+
+def test_a_theme_outside_a_programme_file_is_reported(tmp_path):
+    problem = only_problem(write(tmp_path, {"general.yaml": render(entry(theme="contact"))}))
+
+    assert problem.message == "entry general.contact: 'theme' is for programme entries; this file has none"
