@@ -1,6 +1,6 @@
 """The database work of one question, without Telegram: the language read and the question log, before and after.
 
-    .venv/bin/python benchmarks/bench_question_log.py [--questions 2000] [--concurrency 1,64] [--rounds 3]
+    .venv/bin/python benchmarks/bench_question_log.py [--questions 2000] [--concurrency 1,256] [--rounds 3]
         [--database sqlite|postgresql|both] [--postgres-url URL]
 
 Each question does what the text handler asks of storage: read the user's language choice
@@ -8,8 +8,9 @@ Each question does what the text handler asks of storage: read the user's langua
 
 * **before**: the log written on the path, one transaction per question (``Storage.record_question``);
 * **queued**: the log queued (``QuestionWriter.submit``) and written in batches by one task;
-* **queued+cache**: the same, with the language choice read once per chat and then kept in memory
-  (what a per-process cache would save; hit rate as in the run: ``--users`` chats share the questions).
+* **queued+cache**: the same, with the bot's per-process cache of the language read
+  (``Storage(cache_users_seconds=USER_CACHE_SECONDS)``): each chat is read once, then answered from memory
+  (the hit rate is the run's: ``--users`` chats share the questions, each first seen cold).
 
 ``--concurrency`` questions run at once (python-telegram-bot runs up to 256 updates concurrently), spread
 over ``--users`` chats, one in ten of which has chosen a language. Figures are the median of ``--rounds``
@@ -33,7 +34,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy import func, select, text
+from sqlalchemy import event, func, select, text
 from sqlalchemy.ext.asyncio import create_async_engine
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -44,6 +45,7 @@ from bot.storage import Database, Storage  # noqa: E402
 from bot.storage.database import parse_url  # noqa: E402
 from bot.storage.models import QuestionLog  # noqa: E402
 from bot.storage.question_writer import QuestionWriter  # noqa: E402
+from bot.storage.repository import USER_CACHE_SECONDS  # noqa: E402
 
 DEFAULT_POSTGRES = "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
 WAYS = ("before", "queued", "queued+cache")
@@ -56,6 +58,7 @@ class Result:
     drained_per_second: float
     p50_ms: float
     p99_ms: float
+    user_reads: int  # SELECTs of the users table the round sent to the database
 
 
 @asynccontextmanager
@@ -89,18 +92,20 @@ async def fresh_database(backend: str, postgres_url: str) -> AsyncIterator[Datab
 
 async def one_round(backend: str, postgres_url: str, way: str, questions: int, concurrency: int, users: int) -> Result:
     async with fresh_database(backend, postgres_url) as database:
-        storage = Storage(database)
+        storage = Storage(database, cache_users_seconds=USER_CACHE_SECONDS if way == "queued+cache" else 0)
         for chat_id in range(0, users, 10):  # one chat in ten has chosen a language
-            await storage.set_language(chat_id, "fr")
+            await Storage(database).set_language(chat_id, "fr")
         writer = QuestionWriter(storage)
-        cache: dict[int, object] = {}
+        user_reads = 0
+
+        def count(_conn: object, _cursor: object, statement: str, *_: object) -> None:
+            nonlocal user_reads
+            user_reads += statement.lstrip().startswith("SELECT") and "FROM users" in statement
+
+        event.listen(database.engine.sync_engine, "before_cursor_execute", count)
 
         async def language(chat_id: int) -> object:
-            if way != "queued+cache":
-                return await storage.get_user(chat_id)
-            if chat_id not in cache:
-                cache[chat_id] = await storage.get_user(chat_id)
-            return cache[chat_id]
+            return await storage.get_user(chat_id)
 
         async def log(number: int) -> None:
             if way == "before":
@@ -133,6 +138,7 @@ async def one_round(backend: str, postgres_url: str, way: str, questions: int, c
             questions / drained,
             1000 * timings[len(timings) // 2],
             1000 * timings[min(len(timings) - 1, int(len(timings) * 0.99))],
+            user_reads,
         )
 
 
@@ -152,12 +158,13 @@ async def bench(args: argparse.Namespace) -> None:
                     )
                     results[way].append(await run)
             print(f"\n{backend}, {args.questions} questions, concurrency {concurrency}, median of {args.rounds}:")
-            print(f"  {'way':<13} {'path q/s':>10} {'drained q/s':>12} {'p50 ms':>8} {'p99 ms':>8}")
+            print(f"  {'way':<13} {'path q/s':>10} {'drained q/s':>12} {'p50 ms':>8} {'p99 ms':>8} {'user reads':>11}")
             for way, runs in results.items():
                 print(
                     f"  {way:<13} {median(runs, lambda r: r.path_per_second):>10.0f}"
                     f" {median(runs, lambda r: r.drained_per_second):>12.0f}"
                     f" {median(runs, lambda r: r.p50_ms):>8.2f} {median(runs, lambda r: r.p99_ms):>8.2f}"
+                    f" {median(runs, lambda r: r.user_reads):>11.0f}"
                 )
             before = median(results["before"], lambda r: r.path_per_second)
             for way in WAYS[1:]:
@@ -170,7 +177,10 @@ def main() -> None:
     parser.add_argument("--users", type=int, default=500)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument(
-        "--concurrency", type=lambda s: [int(n) for n in s.split(",")], default=[1, 64], help="e.g. 1,64"
+        "--concurrency",
+        type=lambda s: [int(n) for n in s.split(",")],
+        default=[1, 256],
+        help="e.g. 1,256 (python-telegram-bot's concurrent_updates=True is 256)",
     )
     parser.add_argument("--database", choices=("sqlite", "postgresql", "both"), default="both")
     parser.add_argument("--postgres-url", default=DEFAULT_POSTGRES)

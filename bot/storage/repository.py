@@ -6,6 +6,7 @@ its turn); PostgreSQL claims outbox rows with ``SELECT … FOR UPDATE SKIP LOCKE
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections import OrderedDict
 from collections.abc import AsyncIterator, Callable, Collection, Iterable, Mapping
@@ -170,6 +171,7 @@ class Storage:
         self._cache_seconds = cache_users_seconds
         self._users: OrderedDict[int, tuple[float, UserRecord | None]] = OrderedDict()  # chat -> (expiry, row)
         self._user_changes = 0  # bumped after each change of a user row: a read begun before it is not cached
+        self._reading: dict[int, tuple[int, asyncio.Future[UserRecord | None]]] = {}  # chat -> read in flight
 
     def _insert(self, entity: type[User | Subscription | Delivery | WatchedPage]) -> Insert:
         """An INSERT that knows ON CONFLICT in this database's dialect."""
@@ -220,21 +222,41 @@ class Storage:
             self._users.popitem(last=False)
         if (cached := self._users.get(chat_id)) is not None:
             return cached[1]
+        if self._cache_seconds <= 0:
+            return await self._read_user(chat_id)
         changes = self._user_changes
-        statement = select(User.chat_id, User.language, User.active, User.created_at).where(User.chat_id == chat_id)
-        async with self._transaction("read a user", write=False) as connection:
-            row = (await connection.execute(statement)).first()
-        user = None
-        if row is not None:
-            user = UserRecord(
-                chat_id=row.chat_id, language=_lang(row.language), active=row.active, created_at=row.created_at
-            )
-        if self._cache_seconds > 0 and changes == self._user_changes:
+        # A burst of a new chat's messages waits for one read, begun since the last change, not one read each.
+        flight = self._reading.get(chat_id)
+        if flight is None or flight[0] != changes:
+            flight = (changes, asyncio.ensure_future(self._read_and_keep(chat_id, changes)))
+            self._reading[chat_id] = flight
+
+            def landed(_: object, this: tuple[int, asyncio.Future[UserRecord | None]] = flight) -> None:
+                if self._reading.get(chat_id) is this:
+                    del self._reading[chat_id]
+
+            flight[1].add_done_callback(landed)
+        return await asyncio.shield(flight[1])
+
+    async def _read_and_keep(self, chat_id: int, changes: int) -> UserRecord | None:
+        """Read a user and keep it, unless a change of a user ended meanwhile (the read may predate it)."""
+        user = await self._read_user(chat_id)
+        if changes == self._user_changes:
             self._users.pop(chat_id, None)
             self._users[chat_id] = (time.monotonic() + self._cache_seconds, user)
             if len(self._users) > USER_CACHE_SIZE:
                 self._users.popitem(last=False)
         return user
+
+    async def _read_user(self, chat_id: int) -> UserRecord | None:
+        statement = select(User.chat_id, User.language, User.active, User.created_at).where(User.chat_id == chat_id)
+        async with self._transaction("read a user", write=False) as connection:
+            row = (await connection.execute(statement)).first()
+        if row is None:
+            return None
+        return UserRecord(
+            chat_id=row.chat_id, language=_lang(row.language), active=row.active, created_at=row.created_at
+        )
 
     async def reactivate(self, chat_id: int) -> bool:
         """A user who had blocked the bot wrote to it again: alerts may reach them again."""

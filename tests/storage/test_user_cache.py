@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 import pytest
+from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.storage import Database, Storage
@@ -102,3 +103,20 @@ async def test_a_read_overlapping_a_change_is_not_kept(database: Database, clock
     storage.gate.set()
     assert (await read).language == "en"  # type: ignore[union-attr]
     assert (await storage.get_user(9)).language == "nl"  # type: ignore[union-attr]
+
+
+async def test_concurrent_reads_of_a_new_chat_go_to_the_database_once(database: Database, cached: Storage):
+    """A burst of messages from a chat not yet read waits for one read of it, not one read each."""
+    reads = 0
+
+    def count(_conn: object, _cursor: object, statement: str, *_: object) -> None:
+        nonlocal reads
+        reads += statement.lstrip().startswith("SELECT") and "FROM users" in statement
+
+    event.listen(database.engine.sync_engine, "before_cursor_execute", count)
+    try:
+        users = await asyncio.gather(*(cached.get_user(chat_id) for chat_id in (11, 12, 11, 11, 12, 11)))
+    finally:
+        event.remove(database.engine.sync_engine, "before_cursor_execute", count)
+    assert users == [None] * 6
+    assert reads == 2
