@@ -310,16 +310,18 @@ def console_user(monkeypatch: pytest.MonkeyPatch) -> int:
 
 
 async def test_the_console_cannot_drift_from_telegram(engine: Engine, fake_api: FakeBotApi, console_user: int) -> None:
-    """Every command the bot registers with Telegram (in each language) and every button of the main menu,
-    typed into the console, gets a real reply: the same HTML and buttons as over HTTP to the fake Telegram."""
+    """Every command the bot registers with Telegram, typed in each language's Telegram app, and every button
+    of the main menu (in each language) get a real reply in the console: the same HTML and buttons as over HTTP
+    to the fake Telegram server."""
     recorder = Recorder(console_user)
     session = ConsoleChat(Settings(), engine, recorder.screen)
     session.api.listeners = [recorder.on_call]
-    steps: list[tuple[str, str | int]] = []
+    steps: list[tuple[str, str | int, str]] = []
     console: list[list[tuple[str, Any]]] = []
 
-    async def step(kind: str, value: str | int) -> None:
+    async def step(kind: str, value: str | int, lang: str) -> None:
         before = len(recorder.calls)
+        session.language_code = lang
         if kind == "say":
             # A user of its own for each message (a button is pressed by the user it was sent to), as on the
             # HTTP side below: the bot's flood control would otherwise slow this quick typist down.
@@ -328,38 +330,41 @@ async def test_the_console_cannot_drift_from_telegram(engine: Engine, fake_api: 
         else:
             assert await session.press(int(value)), f"no button {value} in the main menu"
         new = recorder.calls[before:]
-        assert new, f"{kind} {value}: no reply"
-        assert not [c for c in new if UNKNOWN in str(c.params.get("text"))], f"{kind} {value}: unknown command"
-        steps.append((kind, value))
+        assert new, f"{kind} {value} ({lang}): no reply"
+        unknown = t(lang, "I don't know that command. Send /help to see what I can do.")
+        assert not [c for c in new if unknown in str(c.params.get("text"))], f"{kind} {value} ({lang}): unknown"
+        steps.append((kind, value, lang))
         console.append([_shown(call.params) for call in new])
 
     async with session:
-        names = sorted(
-            {command["command"] for lang in LANGUAGES for command in session.api.commands[lang if lang != "en" else ""]}
-        )
-        assert {"start", "eligible", "subscribe", "deadlines", "language", "privacy", "help"} <= set(names)
-        for name in names:
-            await step("say", f"/{name}")
-        await step("say", "/start")
-        menu = session.screen.latest_buttons()
-        assert menu is not None
-        for number in range(1, len(menu[1]) + 1):
-            await step("say", "/start")
-            await step("press", number)
+        registered = {lang: session.api.commands[lang if lang != "en" else ""] for lang in LANGUAGES}
+        assert {"start", "eligible", "subscribe", "deadlines", "language", "privacy", "help"} <= {
+            command["command"] for command in registered["en"]
+        }
+        for lang, commands in registered.items():
+            for command in commands:
+                await step("say", f"/{command['command']}", lang)
+        for lang in LANGUAGES:
+            await step("say", "/start", lang)
+            menu = session.screen.latest_buttons()
+            assert menu is not None
+            for number in range(1, len(menu[1]) + 1):
+                await step("say", "/start", lang)
+                await step("press", number, lang)
 
     application = build_application(settings_for(fake_api), engine)
     telegram: list[list[tuple[str, Any]]] = []
     async with polling(application):
         user = console_user
-        for (kind, value), seen in zip(steps, console, strict=True):
+        for (kind, value, lang), seen in zip(steps, console, strict=True):
             if kind == "say":
                 # A chat of its own for each message: the rate limiter keeps Telegram's pace of one message a
                 # second in a chat, which would make this test slow; no step changes what a chat has stored.
                 user += 1
-                fake_api.send_text(str(value), user_id=user, language_code=None)
+                fake_api.send_text(str(value), user_id=user, language_code=lang)
             else:
                 last = fake_api.last_bot_message(user)
                 data = [b["callback_data"] for row in last["reply_markup"]["inline_keyboard"] for b in row]
-                fake_api.send_callback(data[int(value) - 1], last, user_id=user, language_code=None)
+                fake_api.send_callback(data[int(value) - 1], last, user_id=user, language_code=lang)
             telegram.append([_shown(await fake_api.next_reply(user)) for _ in seen])
     assert console == telegram
