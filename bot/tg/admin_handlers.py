@@ -63,10 +63,10 @@ class AdminHandlers:
         lines.append(f"Alerts and announcements delivered: {deliveries}")
         verdicts = ", ".join(f"{key} {n}" for key, n in sorted(stats.quiz_verdicts_last_30_days.items())) or "none"
         lines.append(f"Quiz verdicts, last 30 days: {html.escape(verdicts)}")
-        lines.extend(await self._page_watch_lines())
         limiter = getattr(message.get_bot(), "rate_limiter", None)
         if isinstance(limiter, PacedRateLimiter):
             lines.append(f"Replies dropped since start (Telegram kept answering 429): {limiter.dropped_replies}")
+        lines.extend(await self._page_watch_lines())
         if self.questions is not None:
             q = self.questions
             lines.append(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
+import time
 
 from telegram import Message, Update, User
 from telegram.constants import ChatType
@@ -13,6 +14,7 @@ from telegram.ext import ContextTypes
 from bot.core import conversation, quiz_views
 from bot.core.anonymise import anonymise
 from bot.core.engine import Engine
+from bot.core.flood import FloodGuard, Verdict, slow_down
 from bot.core.knowledge import KnowledgeBase
 from bot.core.languages import Lang, lang_from_code, resolve_lang
 from bot.core.matching import Answer, MatchResult, answer_language
@@ -51,6 +53,7 @@ class Handlers:
         admin: AdminHandlers | None = None,
         storage: Storage | None = None,
         questions: QuestionWriter | None = None,
+        flood: FloodGuard | None = None,
     ) -> None:
         """``questions``: the batched question log; without it each question is written on the reply's path."""
         self.engine = engine
@@ -59,6 +62,21 @@ class Handlers:
         self.admin = admin
         self.storage = storage
         self.questions = questions
+        self.flood = flood or FloodGuard()
+
+    async def _flooding(self, update: Update, lang: Lang | None = None) -> bool:
+        """Whether to leave this message unanswered: its sender is past the burst (the first time they hear
+        when the bot will answer again; after that, silence until then)."""
+        user, message = update.effective_user, update.effective_message
+        if user is None or message is None:
+            return False
+        decision = self.flood.check(user.id, time.monotonic())
+        if decision.verdict is Verdict.ANSWER:
+            return False
+        if decision.verdict is Verdict.SLOW_DOWN:
+            log.info("a user sends faster than the bot answers: their messages wait %d s", decision.seconds_left)
+            await send(message, slow_down(decision.seconds_left, lang or await self._lang(update)))
+        return True
 
     async def _lang(self, update: Update) -> Lang:
         """The user's explicit choice, else their Telegram app's language, else English."""
@@ -179,6 +197,8 @@ class Handlers:
         if message is None:
             return
         lang = await self._lang(update)
+        if await self._flooding(update, lang):
+            return
         knowledge = self.engine.snapshot.knowledge
         payload = " ".join(context.args or [])
         if message.chat.type != ChatType.PRIVATE:
@@ -193,7 +213,7 @@ class Handlers:
 
     async def help(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """/help: what the bot can do."""
-        if update.effective_message is not None:
+        if update.effective_message is not None and not await self._flooding(update):
             await send(update.effective_message, conversation.help_reply(await self._lang(update)))
 
     async def eligible(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -228,6 +248,8 @@ class Handlers:
             if addressed is None:
                 return
             text = addressed
+        if await self._flooding(update):
+            return
         chosen = await self._chosen(update)
         telegram_lang = _telegram_lang(update.effective_user)
         if not words(text):
