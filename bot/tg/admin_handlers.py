@@ -66,13 +66,13 @@ class AdminHandlers:
         limiter = getattr(message.get_bot(), "rate_limiter", None)
         if isinstance(limiter, PacedRateLimiter):
             lines.append(f"Replies dropped since start (Telegram kept answering 429): {limiter.dropped_replies}")
-        lines.extend(await self._page_watch_lines())
         if self.questions is not None:
             q = self.questions
             lines.append(
                 f"Questions not logged since start: {q.dropped} (log queue full), {q.refused} (refused by the"
                 f" database); waiting to be written: {q.waiting}"
             )
+        lines.extend(await self._page_watch_lines())
         await message.reply_text("\n".join(lines))
 
     async def _page_watch_lines(self) -> list[str]:
