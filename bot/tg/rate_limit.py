@@ -16,11 +16,11 @@ This limiter plugs into the same ``BaseRateLimiter`` interface and keeps two pac
   the overall pace: the other chats' messages go out between its own.
 
 A 429 pauses only the chat it was answered for, for the time Telegram asks. Only when 429s arrive for
-several chats within a second (the overall limit, or another process sharing the token) does everybody
-pause. Requests without a ``chat_id`` (answering callbacks, commands set-up) are not paced, as Telegram does
-not count them against these limits. After ``max_retries`` 429s in a row a request gives up with
-``RetryAfter``: the alert outbox queues the alert again; a reply given up is logged with its chat by the
-error handler and counted in ``dropped_replies``, which ``/stats`` shows.
+several chats within a second, none of which has just had a burst of its own (so: the overall limit, or
+another process sharing the token), does everybody pause. Requests without a ``chat_id`` (answering
+callbacks, commands set-up) are not paced, as Telegram does not count them against these limits. After
+``max_retries`` 429s in a row a request gives up with ``RetryAfter``: the alert outbox queues the alert again;
+a reply given up is logged with its chat by the error handler and counted in ``dropped_replies`` (in /stats).
 
 The timing rules live in ``Pacing``, which takes the time as an argument, so they are tested with an
 injected clock; ``PacedRateLimiter`` only sleeps until the times ``Pacing`` gives.
@@ -71,6 +71,9 @@ class _Chat:
     """When this chat's next message may leave (moved forward by every reservation)."""
     blocked_until: float = 0.0
     """Until when a 429 holds the chat back: a message already waiting for its slot must not leave before."""
+    last_sent: float = -math.inf
+    previous_sent: float = -math.inf
+    """When the chat's last two messages left: two within its interval (a burst) explain a 429 for this chat."""
 
 
 class Pacing:
@@ -139,12 +142,21 @@ class Pacing:
         chat.next_at = max(chat.next_at, until)
         chat.blocked_until = max(chat.blocked_until, until)
         self._recent_429s = {key: at for key, at in self._recent_429s.items() if at > now - GLOBAL_WINDOW}
+        if chat.last_sent - chat.previous_sent < self.chat_interval(chat_id):
+            return False  # the chat's own burst explains it: no sign of the overall limit
         self._recent_429s[chat_id] = now
         if len(self._recent_429s) >= GLOBAL_CHATS and until > self._paused_until:
             self._paused_until = until
             self._recent_429s.clear()
             return True
         return False
+
+    def chat_sent(self, chat_id: int | str, now: float) -> None:
+        """A message to ``chat_id`` left now."""
+        chat = self._chats.get(chat_id)
+        if chat is None:
+            chat = self._chats[chat_id] = _Chat()
+        chat.previous_sent, chat.last_sent = chat.last_sent, now
 
     @property
     def chats_tracked(self) -> int:
@@ -232,6 +244,7 @@ class PacedRateLimiter(BaseRateLimiter[int]):
                 if self.pacing.chat_blocked_until(chat_id) > self._now():
                     continue  # a 429 for this chat came meanwhile: its turn again, after the pause
                 self.pacing.take_overall(self._now())
+                self.pacing.chat_sent(chat_id, self._now())
                 return
 
     async def _wait_until(self, at: float) -> None:

@@ -276,3 +276,12 @@ def test_a_quiet_chat_gets_its_burst_again() -> None:
     later = [pacing.chat_turn(7, now=100.0) for _ in range(CHAT_BURST)]
     assert first == [0.0] * CHAT_BURST
     assert later == [100.0] * CHAT_BURST
+
+
+def test_429s_explained_by_each_chat_s_own_burst_pause_only_those_chats() -> None:
+    pacing = Pacing(30)
+    for chat in (1, 2, 3):
+        pacing.chat_sent(chat, now=0.0)
+        pacing.chat_sent(chat, now=0.5)  # two within a second: Telegram's per-chat limit
+    assert not any(pacing.retry_after(chat, 1, now=0.6) for chat in (1, 2, 3))
+    assert pacing.overall_due(now=0.7) == 0.7
