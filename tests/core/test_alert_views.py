@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from icalendar import Calendar
 
+from bot.core import markup
 from bot.core.alert_views import (
     alert_message,
     days_left_text,
@@ -268,8 +269,9 @@ def test_unsubscribe_notes_are_translated(knowledge, lang):
 
 
 def test_an_unknown_programme_lists_the_known_ones(knowledge):
-    """``/subscribe nowhere`` is told the programme does not exist and which ones do."""
-    assert unknown_programme(knowledge, "nowhere", "en") == (
+    """``/subscribe nowhere`` is told the programme does not exist and which ones do (the typed name is marked
+    as the user's text, shown as is)."""
+    assert markup.to_plain(unknown_programme(knowledge, "nowhere", "en")) == (
         "There is no programme called “nowhere”. Choose one below (jet, mirai, other)."
     )
 
