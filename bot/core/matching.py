@@ -32,6 +32,7 @@ FloatArray = npt.NDArray[np.float64]
 _FUZZY_CACHE_SIZE: Final = 20_000
 """Question words remembered with their variants; enough for weeks of distinct words."""
 IntArray = npt.NDArray[np.int64]
+BoolMatrix = npt.NDArray[np.bool_]
 
 
 @dataclass(frozen=True, slots=True)
@@ -301,19 +302,22 @@ class Matcher:
         # Candidates: the examples sharing a word with the question. Words in a large share of all
         # examples only score candidates found through rarer words; alone they cannot make a match worth
         # showing, and skipping their postings keeps a large knowledge base fast.
-        rare = [w for w in covered if self._postings(w).size <= self._candidate_cap] or list(covered)
+        cover: IntArray = np.fromiter(covered, dtype=np.int64, count=len(covered))
+        lengths = self._post_start[cover + 1] - self._post_start[cover]
+        rare = lengths <= self._candidate_cap
+        if not rare.any():
+            rare[:] = True
         marked = np.zeros(self._n_examples, dtype=bool)
-        for w in rare:
-            marked[self._postings(w)] = True
+        marked[_gather(self._post_examples, self._post_start[cover[rare]], lengths[rare])] = True
         candidates: IntArray = np.flatnonzero(marked)
-        position = np.full(self._n_examples, -1, dtype=np.int64)
-        position[candidates] = np.arange(candidates.size)
-        in_example = {w: _members_by_position(self._postings(w), candidates, position) for w in covered}
+        in_example = _membership(self._post_examples, self._post_start, cover, candidates, self._n_examples)
 
-        precision_num = _soft_coverage(weighted, in_example, candidates.size)
-        recall_num = np.zeros(candidates.size)
-        for w, sim in covered.items():
-            recall_num += float(self._idf[w]) * sim * in_example[w]
+        # One matrix operation per step rather than one per word: each question word's best variant, then
+        # sums over the words in the question's order, so every score is the same float as word by word.
+        variants = _Variants.of(weighted, {w: row for row, w in enumerate(covered)})
+        precision_num = variants.coverage(in_example)
+        coefficients = self._idf[cover] * np.fromiter(covered.values(), dtype=np.float64, count=cover.size)
+        recall_num = _sum_rows(coefficients[:, None] * in_example)
         precision = precision_num / query_mass
         recall = recall_num / np.maximum(self._example_mass[candidates], 1e-9)
         alpha = self.settings.recall_weight
@@ -323,11 +327,14 @@ class Matcher:
 
         # Candidates are sorted and examples are laid out entry by entry, so entries come in runs.
         candidate_entries = self._example_entry[candidates]
-        starts = np.flatnonzero(np.diff(candidate_entries, prepend=-1))
+        run_start = np.empty(candidate_entries.size, dtype=bool)
+        run_start[:1] = True
+        np.not_equal(candidate_entries[1:], candidate_entries[:-1], out=run_start[1:])
+        starts = np.flatnonzero(run_start)
         entries = candidate_entries[starts]
         best_example = np.maximum.reduceat(example_score, starts)
-        in_entry = {w: _members(self._entry_postings(w), entries) for w in covered}
-        entry_coverage = _soft_coverage(weighted, in_entry, entries.size) / query_mass
+        in_entry = _membership(self._entry_post, self._entry_post_start, cover, entries, len(self._entries))
+        entry_coverage = variants.coverage(in_entry) / query_mass
         lam = self.settings.example_weight
         score = np.where(best_example > 0, lam * best_example + (1 - lam) * entry_coverage, 0.0)
 
@@ -420,15 +427,36 @@ def _inverted_index(documents: list[list[int]], n_words: int) -> tuple[IntArray,
     return start, flat
 
 
-def _members_by_position(postings: IntArray, candidates: IntArray, position: IntArray) -> npt.NDArray[np.bool_]:
-    """For each candidate, whether it is in ``postings``; ``position`` maps an example to its candidate index
-    (-1 if not a candidate). A gather costs the postings' length, a binary search the candidates' times a
-    log: each is used where it is the cheaper."""
-    if postings.size > 8 * candidates.size:
-        return _members(postings, candidates)
-    found = np.zeros(candidates.size, dtype=bool)
-    hits = position[postings]
-    found[hits[hits >= 0]] = True
+def _gather(flat: IntArray, starts: IntArray, lengths: IntArray) -> IntArray:
+    """``flat[starts[i]:starts[i] + lengths[i]]`` for every i, concatenated, without a slice per word."""
+    total = int(lengths.sum())
+    offsets = np.repeat(starts - (np.cumsum(lengths) - lengths), lengths)
+    found: IntArray = flat[np.arange(total, dtype=np.int64) + offsets]
+    return found
+
+
+def _membership(flat: IntArray, start: IntArray, words: IntArray, candidates: IntArray, size: int) -> BoolMatrix:
+    """Row i, column j: whether candidate j (an example or an entry, ascending) holds ``words[i]``, from the
+    CSR postings ``flat``/``start`` over ``size`` documents.
+
+    A word's postings are gathered when they are short, looked up by binary search when they are much
+    longer than the candidates (a common word at 10,000 entries): each where it is the cheaper."""
+    found = np.zeros((words.size, candidates.size), dtype=bool)
+    if candidates.size == 0:
+        return found
+    lengths = start[words + 1] - start[words]
+    short = lengths <= 8 * candidates.size
+    if short.any():
+        rows = np.repeat(np.flatnonzero(short), lengths[short])
+        position = np.full(size, -1, dtype=np.int64)
+        position[candidates] = np.arange(candidates.size)
+        columns = position[_gather(flat, start[words[short]], lengths[short])]
+        hit = columns >= 0
+        found[rows[hit], columns[hit]] = True
+    for row in np.flatnonzero(~short):
+        postings = flat[start[words[row]] : start[words[row] + 1]]
+        positions = np.minimum(np.searchsorted(postings, candidates), postings.size - 1)
+        found[row] = postings[positions] == candidates
     return found
 
 
@@ -441,19 +469,39 @@ def _members(sorted_ids: IntArray, candidates: IntArray) -> npt.NDArray[np.bool_
     return found
 
 
-def _soft_coverage(
-    weighted: list[tuple[float, tuple[tuple[int, float], ...]]],
-    member: dict[int, npt.NDArray[np.bool_]],
-    size: int,
-) -> FloatArray:
-    """Sum over question words of weight x best similarity of any of its variants present, per candidate."""
-    total = np.zeros(size)
-    for weight, matches in weighted:
-        best = np.zeros(size)
-        for w, sim in matches:
-            best = np.maximum(best, sim * member[w])
-        total += weight * best
+def _sum_rows(rows: FloatArray) -> FloatArray:
+    """The rows added up in order, first to last (not pairwise), as a loop adding one row at a time would."""
+    total: FloatArray = np.add.reduce(rows, axis=0) if rows.shape[0] else np.zeros(rows.shape[1])
     return total
+
+
+@dataclass(frozen=True, slots=True)
+class _Variants:
+    """The question's known words and the vocabulary words standing for each, as rows of a membership
+    matrix: ``rows[i]`` with similarity ``sims[i]``, word by word from ``starts``."""
+
+    weights: FloatArray
+    rows: IntArray
+    sims: FloatArray
+    starts: IntArray
+
+    @classmethod
+    def of(cls, weighted: list[tuple[float, tuple[tuple[int, float], ...]]], row_of: dict[int, int]) -> _Variants:
+        rows = [row_of[w] for _, matches in weighted for w, _ in matches]
+        sims = [sim for _, matches in weighted for _, sim in matches]
+        counts = [len(matches) for _, matches in weighted]
+        return cls(
+            weights=np.array([weight for weight, _ in weighted], dtype=np.float64),
+            rows=np.array(rows, dtype=np.int64),
+            sims=np.array(sims, dtype=np.float64),
+            starts=np.concatenate(([0], np.cumsum(counts)[:-1])).astype(np.int64),
+        )
+
+    def coverage(self, member: BoolMatrix) -> FloatArray:
+        """Per candidate: the sum over question words of weight x the best similarity of any of the word's
+        variants the candidate holds."""
+        best = np.maximum.reduceat(self.sims[:, None] * member[self.rows], self.starts, axis=0)
+        return _sum_rows(self.weights[:, None] * best)
 
 
 def _similarity(ratio: float) -> float:
