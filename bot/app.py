@@ -138,7 +138,13 @@ def build_application(
     async def rescheduled() -> None:
         schedule_alerts(application, services.dispatcher, timedelta(seconds=settings.alert_check_seconds))
 
-    alerts = AlertHandlers(services.dispatcher, services.storage, settings.admin_ids, rescheduled)
+    alerts = AlertHandlers(
+        services.dispatcher,
+        services.storage,
+        settings.admin_ids,
+        rescheduled,
+        page_watched=services.watcher is not None,
+    )
     account = AccountHandlers(services.storage, settings.question_retention_days)
     admin = AdminHandlers(
         engine,

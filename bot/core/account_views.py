@@ -36,7 +36,8 @@ def privacy(retention_days: int, lang: Lang) -> Reply:
         "The questions you ask are kept **without any link to you** (personal details such as e-mail "
         "addresses and phone numbers removed) for {days} days, so that staff can see what students ask and "
         "add missing answers. "
-        "Your quiz answers are not kept: they live only in the buttons of your chat.\n\n"
+        "Your quiz answers are not kept: they live only in the buttons of your chat. Only an anonymous count of "
+        "finished quizzes (programme, result and time, nothing about you) is kept, for statistics.\n\n"
         "Send /forget to erase everything linked to you.",
         days=retention_days,
     )

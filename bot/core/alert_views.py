@@ -69,7 +69,12 @@ def broadcast_message(knowledge: KnowledgeBase, programme_id: str, text: str, la
 
 
 def subscriptions_menu(
-    knowledge: KnowledgeBase, subscribed: Iterable[str], lang: Lang, note: str | None = None
+    knowledge: KnowledgeBase,
+    subscribed: Iterable[str],
+    lang: Lang,
+    note: str | None = None,
+    *,
+    page_watched: bool = False,
 ) -> Reply:
     chosen = set(subscribed)
     text = t(
@@ -77,6 +82,8 @@ def subscriptions_menu(
         "**Deadline alerts**\nTap a programme to subscribe or unsubscribe. Subscribers are told when "
         "applications open, and shortly before they close.",
     )
+    if page_watched:
+        text = f"{text} {page_watch_promise(lang)}"
     if note:
         text = f"{note}\n\n{text}"
     rows = [
@@ -110,11 +117,22 @@ def subscribed_note(
             programme=name,
             opens=opens,
         )
+    # The page watch, where it runs, is said by the menu shown under this note (subscriptions_menu).
     return t(
         lang,
         "✅ Subscribed to {programme}. This bot has no current application dates; once staff enter them, you will be "
         "told when applications open.",
         programme=name,
+    )
+
+
+def page_watch_promise(lang: Lang) -> str:
+    """What the page watch (``bot.watcher``) does for subscribers, said only where it runs (WATCH_URL set): a
+    change reaches them once staff confirm it, never by itself, and only for the programmes it concerns."""
+    return t(
+        lang,
+        "The bot also watches the embassy's Exchange Programs page: when staff confirm a change there, the "
+        "subscribers of the programmes it concerns are told.",
     )
 
 
@@ -138,7 +156,15 @@ def unknown_programme(knowledge: KnowledgeBase, name: str, lang: Lang) -> str:
     )
 
 
-def deadlines(knowledge: KnowledgeBase, windows: Sequence[Window], zone: tzinfo, now: datetime, lang: Lang) -> Reply:
+def deadlines(
+    knowledge: KnowledgeBase,
+    windows: Sequence[Window],
+    zone: tzinfo,
+    now: datetime,
+    lang: Lang,
+    *,
+    page_watched: bool = False,
+) -> Reply:
     """Open and upcoming windows of every programme, with dates and days left."""
     current = sorted((w for w in windows if w.closes > now), key=lambda w: (w.opens, w.programme))
     if not current:
@@ -147,6 +173,8 @@ def deadlines(knowledge: KnowledgeBase, windows: Sequence[Window], zone: tzinfo,
             "**Application deadlines**\nThis bot has no application dates at the moment. The embassy's Exchange "
             "Programs page says further details will appear there as the time for application approaches.",
         )
+        if page_watched:
+            text = f"{text} {page_watch_promise(lang)}"
         alerts: tuple[tuple[Button, ...], ...] = ((Button(t(lang, "🔔 Deadline alerts"), ShowSubscriptions()),),)
         return Reply(text, (*_timing_button(knowledge, lang), *alerts))
     lines = [t(lang, "**Application deadlines**")]

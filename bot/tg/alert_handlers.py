@@ -16,7 +16,7 @@ from bot.core.calendar_file import calendar_file
 from bot.core.errors import KnowledgeError
 from bot.core.knowledge import KnowledgeBase
 from bot.core.languages import Lang
-from bot.core.views import Action, ShowDeadlines, ShowSubscriptions, ToggleSubscription, Unsubscribe
+from bot.core.views import Action, Reply, ShowDeadlines, ShowSubscriptions, ToggleSubscription, Unsubscribe
 from bot.delivery import AlertDispatcher
 from bot.storage import Storage
 from bot.tg.replies import send_reply
@@ -33,11 +33,15 @@ class AlertHandlers:
         storage: Storage,
         admin_ids: frozenset[int],
         on_reload: Callable[[], Awaitable[None]],
+        *,
+        page_watched: bool = False,
     ) -> None:
         self.dispatcher = dispatcher
         self.storage = storage
         self.admin_ids = admin_ids
         self.on_reload = on_reload
+        # Whether the embassy's page is watched (WATCH_URL set): the menu and /deadlines then say so.
+        self.page_watched = page_watched
 
     @property
     def knowledge(self) -> KnowledgeBase:
@@ -56,7 +60,7 @@ class AlertHandlers:
             else:
                 note = await self._subscribe(chat_id, programme, lang)
         subscribed = await self.storage.subscriptions(chat_id)
-        await send_reply(message, alert_views.subscriptions_menu(self.knowledge, subscribed, lang, note), lang)
+        await send_reply(message, self._menu(subscribed, lang, note), lang)
 
     async def unsubscribe(self, message: Message, args: list[str], lang: Lang) -> None:
         """/unsubscribe [programme|all]: stop one programme's alerts, or all; without a name, the toggles."""
@@ -71,12 +75,17 @@ class AlertHandlers:
         elif args:
             note = alert_views.unknown_programme(self.knowledge, args[0][:32], lang)
         subscribed = await self.storage.subscriptions(chat_id)
-        await send_reply(message, alert_views.subscriptions_menu(self.knowledge, subscribed, lang, note), lang)
+        await send_reply(message, self._menu(subscribed, lang, note), lang)
 
     async def deadlines(self, message: Message, lang: Lang) -> None:
         """/deadlines: open and upcoming application windows, with an "Add to calendar" button."""
         reply = alert_views.deadlines(
-            self.knowledge, self.dispatcher.windows(), self.dispatcher.zone, self.dispatcher.clock(), lang
+            self.knowledge,
+            self.dispatcher.windows(),
+            self.dispatcher.zone,
+            self.dispatcher.clock(),
+            lang,
+            page_watched=self.page_watched,
         )
         await send_reply(message, reply, lang)
 
@@ -93,19 +102,16 @@ class AlertHandlers:
             else:
                 note = await self._subscribe(chat_id, action.programme_id, lang)
             subscribed = await self.storage.subscriptions(chat_id)
-            reply = alert_views.subscriptions_menu(self.knowledge, subscribed, lang, note)
-            await send_reply(message, reply, lang, in_place=True)
+            await send_reply(message, self._menu(subscribed, lang, note), lang, in_place=True)
         elif isinstance(action, ShowSubscriptions):
             subscribed = await self.storage.subscriptions(chat_id)
-            await send_reply(
-                message, alert_views.subscriptions_menu(self.knowledge, subscribed, lang), lang, in_place=True
-            )
+            await send_reply(message, self._menu(subscribed, lang), lang, in_place=True)
         elif isinstance(action, Unsubscribe):
             # From an alert: the alert stays; the confirmation comes below it.
             await self.storage.unsubscribe(chat_id, action.programme_id)
             subscribed = await self.storage.subscriptions(chat_id)
             note = alert_views.unsubscribed_note(self.knowledge, action.programme_id, lang)
-            await send_reply(message, alert_views.subscriptions_menu(self.knowledge, subscribed, lang, note), lang)
+            await send_reply(message, self._menu(subscribed, lang, note), lang)
         elif isinstance(action, ShowDeadlines):
             if action.calendar:
                 now = self.dispatcher.clock()
@@ -137,6 +143,9 @@ class AlertHandlers:
             f"version {knowledge.version}. Alerts rescheduled."
         )
         return True
+
+    def _menu(self, subscribed: list[str], lang: Lang, note: str | None = None) -> Reply:
+        return alert_views.subscriptions_menu(self.knowledge, subscribed, lang, note, page_watched=self.page_watched)
 
     async def _subscribe(self, chat_id: int, programme_id: str, lang: Lang) -> str:
         await self.storage.subscribe(chat_id, programme_id, lang)  # alerts go out in this language

@@ -20,6 +20,7 @@ from bot.core.alert_views import (
     alert_message,
     days_left_text,
     deadlines,
+    page_watch_promise,
     subscribed_note,
     subscriptions_menu,
     unknown_programme,
@@ -414,6 +415,22 @@ def test_deadlines_say_honestly_when_no_dates_are_announced(knowledge, windows, 
     assert actions(reply) == [ShowEntry("programs.timing"), ShowSubscriptions()]
     assert ShowDeadlines(calendar=True) not in actions(reply)
 
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+@pytest.mark.parametrize("watched", [True, False])
+def test_the_page_watch_is_promised_only_where_it_runs(knowledge, lang, watched):
+    """Where the embassy's page is watched, the alert menu and an empty /deadlines say that a change reaches
+    subscribers once staff confirm it; with WATCH_URL empty, neither promises it."""
+    promise = page_watch_promise(lang)
+    menu = subscriptions_menu(knowledge, [], lang, page_watched=watched)
+    empty = deadlines(knowledge, [], BRUSSELS, utc(2026, 10, 1), lang, page_watched=watched)
+    upcoming = deadlines(knowledge, [window()], BRUSSELS, utc(2026, 10, 1), lang, page_watched=watched)
+
+    assert (promise in menu.text) is watched
+    assert (promise in empty.text) is watched
+    assert promise not in upcoming.text  # with dates to list, the list is the answer
+    assert "staff confirm" in page_watch_promise("en")
 
 # --- the .ics calendar file --------------------------------------------------------------------------------
 

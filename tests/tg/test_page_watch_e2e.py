@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from bot.app import Services, build_application
+from bot.core.alert_views import page_watch_promise
 from bot.core.engine import Engine
 from bot.core.i18n import t
 from bot.core.languages import Lang
@@ -221,6 +222,22 @@ async def test_an_error_page_tells_nobody_and_shows_in_stats(
         await run_job(app)
     assert staff_messages(fake_api) == []
     assert notices(fake_api) == Counter()
+
+
+async def test_students_are_promised_the_page_watch_only_when_it_runs(
+    fake_api: FakeBotApi, engine: Engine, site: PageServer
+) -> None:
+    """With WATCH_URL set, /deadlines (no dates) and the /subscribe menu say that staff-confirmed changes of the
+    embassy's page reach subscribers; with it empty, the same replies promise nothing of the kind."""
+    promise = page_watch_promise("en")
+    async with watching(fake_api, engine, site) as app:
+        assert app.job_queue is not None and app.job_queue.get_jobs_by_name(WATCH) != ()
+        assert promise in (await ask(fake_api, "/deadlines", user=USER)).text
+        assert promise in (await ask(fake_api, "/subscribe", user=USER)).text
+    settings = settings_for(fake_api, admin_ids=frozenset({ADMIN}))
+    async with polling(build_application(settings, engine)):
+        assert promise not in (await ask(fake_api, "/deadlines", user=USER + 1)).text
+        assert promise not in (await ask(fake_api, "/subscribe", user=USER + 1)).text
 
 
 async def test_stats_says_when_the_watch_is_off(fake_api: FakeBotApi, engine: Engine) -> None:
