@@ -14,7 +14,19 @@ from bot.core.i18n import t
 from bot.core.knowledge import Entry, KnowledgeBase
 from bot.core.languages import Lang
 from bot.core.matching import Answer, MatchResult, Suggestions
-from bot.core.views import Action, Button, CancelQuiz, ChooseQuiz, QuizStep, Reply, ShowEntry, ShowMenu, ShowProgramme
+from bot.core.views import (
+    Action,
+    Button,
+    CancelQuiz,
+    ChooseQuiz,
+    QuizStep,
+    Reply,
+    ShowDetails,
+    ShowEntry,
+    ShowMenu,
+    ShowProgramme,
+    ShowSources,
+)
 
 CONTACT_ENTRY: Final = "contact.embassy"
 MAX_RELATED: Final = 3
@@ -69,23 +81,65 @@ def programme_menu(knowledge: KnowledgeBase, programme_id: str, lang: Lang) -> R
 
 
 def entry_reply(knowledge: KnowledgeBase, entry: Entry, lang: Lang) -> Reply:
-    """An entry's answer with its sources and up to three related topics as buttons."""
+    """An entry's answer, short enough for one phone screen, with its main source on one line; "More
+    details" and "Sources" buttons when there is more, then up to three related topics."""
     parts = [entry.answer[lang].strip()]
     if entry.kind != "smalltalk":  # a greeting reads oddly under a bold "Hello" title
         parts.insert(0, f"**{entry.title[lang]}**")
-    if entry.sources:
-        lines = [
-            t(lang, "Source: {source} ({as_of})", source=_source_link(s.title, s.url), as_of=s.as_of)
-            for s in entry.sources
-        ]
-        parts.append("\n".join(lines))
+    if (line := _main_source_line(entry, lang)) is not None:
+        parts.append(line)
     related = [knowledge.by_id[r] for r in entry.related if r in knowledge.by_id][:MAX_RELATED]
     if entry.kind == "redirect" and CONTACT_ENTRY in knowledge.by_id and not related:
         related = [knowledge.entry(CONTACT_ENTRY)]
-    buttons = tuple((Button(r.title[lang], ShowEntry(r.id)),) for r in related)
+    buttons: tuple[tuple[Button, ...], ...] = tuple((Button(r.title[lang], ShowEntry(r.id)),) for r in related)
+    if more := _more_buttons(entry, lang, details=True):
+        buttons = (more, *buttons)
     if entry.kind != "smalltalk":
         buttons = (*buttons, (Button(t(lang, "◀ Main menu"), ShowMenu(below=True)),))
     return Reply("\n\n".join(parts), buttons)
+
+
+def details_reply(knowledge: KnowledgeBase, entry: Entry, lang: Lang) -> Reply:
+    """An entry's "More details": the detail text under the entry's title, with the same main source line."""
+    if entry.details is None:
+        return stale_button(knowledge, lang)
+    parts = [t(lang, "**{title}**: more details", title=entry.title[lang]), entry.details[lang].strip()]
+    if (line := _main_source_line(entry, lang)) is not None:
+        parts.append(line)
+    more = _more_buttons(entry, lang, details=False)
+    menu = (Button(t(lang, "◀ Main menu"), ShowMenu(below=True)),)
+    return Reply("\n\n".join(parts), (more, menu) if more else (menu,))
+
+
+def sources_reply(knowledge: KnowledgeBase, entry: Entry, lang: Lang) -> Reply:
+    """An entry's "Sources": every source it rests on, main one first, each with its year and link."""
+    if not entry.sources:
+        return stale_button(knowledge, lang)
+    heading = t(lang, "**{title}**: sources", title=entry.title[lang])
+    lines = [f"- {_source_link(s.title, s.url)} ({s.as_of})" for s in entry.sources]
+    buttons: list[tuple[Button, ...]] = []
+    if entry.details is not None:
+        buttons.append((Button(t(lang, "More details"), ShowDetails(entry.id)),))
+    buttons.append((Button(t(lang, "◀ Main menu"), ShowMenu(below=True)),))
+    return Reply(heading + "\n" + "\n".join(lines), tuple(buttons))
+
+
+def _main_source_line(entry: Entry, lang: Lang) -> str | None:
+    source = entry.main_source
+    if source is None:
+        return None
+    return t(lang, "Source: {source} ({as_of})", source=_source_link(source.title, source.url), as_of=source.as_of)
+
+
+def _more_buttons(entry: Entry, lang: Lang, *, details: bool) -> tuple[Button, ...]:
+    """'More details' (when asked for and the entry has them) and 'Sources' (when there is more than the one
+    shown), side by side: one row, so the answer's own buttons stay in view."""
+    row: list[Button] = []
+    if details and entry.details is not None:
+        row.append(Button(t(lang, "More details"), ShowDetails(entry.id)))
+    if len(entry.sources) > 1:
+        row.append(Button(t(lang, "Sources ({count})", count=len(entry.sources)), ShowSources(entry.id)))
+    return tuple(row)
 
 
 def reply_to_question(knowledge: KnowledgeBase, result: MatchResult, lang: Lang) -> Reply:
@@ -152,6 +206,10 @@ def respond_to(knowledge: KnowledgeBase, action: Action | None, lang: Lang) -> R
     """What a tap on a button shows; an unknown or out-of-date button shows the menu and says so."""
     if isinstance(action, ShowEntry) and (entry := knowledge.get(action.entry_id)) is not None:
         return entry_reply(knowledge, entry, lang)
+    if isinstance(action, ShowDetails) and (entry := knowledge.get(action.entry_id)) is not None:
+        return details_reply(knowledge, entry, lang)
+    if isinstance(action, ShowSources) and (entry := knowledge.get(action.entry_id)) is not None:
+        return sources_reply(knowledge, entry, lang)
     if isinstance(action, ShowProgramme) and knowledge.programme(action.programme_id) is not None:
         return programme_menu(knowledge, action.programme_id, lang)
     if isinstance(action, ShowMenu):

@@ -23,6 +23,9 @@ if TYPE_CHECKING:
 ENTRY_ID_PATTERN: Final = r"^[a-z][a-z0-9_]*(\.[a-z0-9_]+)*$"
 ANSWER_MAX_CHARS: Final = 3500
 """Room is left under Telegram's 4,096 characters for the title, the source line and HTML tags."""
+FIRST_SCREEN_CHARS: Final = 700
+"""An answer as shown (``markup.shown``) fits one phone screen with its title and source line; the rest of
+what there is to say goes in ``details``, behind a "More details" button."""
 
 NonEmpty = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
 EntryId = Annotated[str, StringConstraints(pattern=ENTRY_ID_PATTERN)]
@@ -87,6 +90,10 @@ class Entry(_Model):
     kind: EntryKind = "answer"
     title: Text
     answer: Text
+    details: Text | None = Field(
+        default=None,
+        description="What does not fit the first screen: background and finer points, shown on request.",
+    )
     questions: Examples
     keywords: tuple[NonEmpty, ...] = ()
     related: tuple[EntryId, ...] = ()
@@ -114,6 +121,11 @@ class Entry(_Model):
                 str(item) if isinstance(item, int | float) and not isinstance(item, bool) else item for item in value
             ]
         return value
+
+    @property
+    def main_source(self) -> Source | None:
+        """The source shown under the answer; the others are listed on request."""
+        return self.sources[0] if self.sources else None
 
     @property
     def is_answer(self) -> bool:

@@ -20,7 +20,7 @@ from pydantic import BaseModel, ValidationError
 from bot.core import markup
 from bot.core.errors import KnowledgeError, Problem
 from bot.core.knowledge import ANSWER_MAX_CHARS, Entry, KnowledgeBase, Programme
-from bot.core.languages import LANGUAGES
+from bot.core.languages import LANGUAGES, Lang
 from bot.core.normalize import normalize
 from bot.core.quiz import Quiz
 from bot.core.quiz_checks import check_quiz
@@ -475,6 +475,20 @@ def _declared_ids(data: Any) -> set[str]:
     return {raw["id"] for raw in raw_entries if isinstance(raw, dict) and isinstance(raw.get("id"), str)}
 
 
+def _details_problems(entry_id: str, lang: Lang, details: str, name: str, line: int) -> list[Problem]:
+    """The details are a message of their own: the same markup and the same size limit as an answer."""
+    found = [Problem(name, line, f"entry {entry_id}: details.{lang}: {issue}") for issue in markup.problems(details)]
+    if len(details) > ANSWER_MAX_CHARS:
+        found.append(
+            Problem(
+                name,
+                line,
+                f"entry {entry_id}: details.{lang} has {len(details)} characters; the limit is {ANSWER_MAX_CHARS}",
+            )
+        )
+    return found
+
+
 def _cross_check(
     entries: list[tuple[Entry, str, _Parsed, int]],
     programmes: list[tuple[Programme, str]],
@@ -532,6 +546,9 @@ def _cross_check(
             problems.extend(
                 Problem(name, line, f"entry {entry.id}: answer.{lang}: {issue}") for issue in markup.problems(answer)
             )
+            if entry.details is not None:
+                line = parsed.line_of((*at, "details", lang))
+                problems.extend(_details_problems(entry.id, lang, entry.details[lang], name, line))
         for lang in LANGUAGES:
             for position, question in enumerate(entry.questions[lang]):
                 key = normalize(question)

@@ -83,6 +83,12 @@ def to_plain(text: str) -> str:
     return _PLACEHOLDER.sub(lambda m: _put_back(literals, m), plain)
 
 
+def shown(text: str) -> str:
+    """The text a reader sees in Telegram: markup gone and a link as its label only (its address is not
+    shown), so its length is what a phone screen has to hold."""
+    return to_plain(_LINK.sub(lambda m: m.group(1), text))
+
+
 def problems(text: str) -> list[str]:
     """What is wrong with a text's markup, as messages a staff member can act on."""
     found: list[str] = []

@@ -12,6 +12,20 @@ class ShowEntry:
 
 
 @dataclass(frozen=True, slots=True)
+class ShowDetails:
+    """An entry's "More details": what did not fit the first screen."""
+
+    entry_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class ShowSources:
+    """An entry's "Sources": every source, with its year and link."""
+
+    entry_id: str
+
+
+@dataclass(frozen=True, slots=True)
 class ShowProgramme:
     programme_id: str
 
@@ -97,6 +111,8 @@ class ConfirmPageChange:
 
 Action = (
     ShowEntry
+    | ShowDetails
+    | ShowSources
     | ShowProgramme
     | ShowMenu
     | ChooseQuiz

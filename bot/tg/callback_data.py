@@ -20,9 +20,11 @@ from bot.core.views import (
     ForgetMe,
     QuizStep,
     ShowDeadlines,
+    ShowDetails,
     ShowEntry,
     ShowMenu,
     ShowProgramme,
+    ShowSources,
     ShowSubscriptions,
     ToggleSubscription,
     Unsubscribe,
@@ -49,6 +51,10 @@ def pack(action: Action, lang: Lang | None = None) -> str:
     """``lang`` is the language of the message the button is under, so a tap answers in it too."""
     if isinstance(action, ShowEntry):
         data = f"e{_SEPARATOR}{action.entry_id}"
+    elif isinstance(action, ShowDetails):
+        data = f"i{_SEPARATOR}{action.entry_id}"
+    elif isinstance(action, ShowSources):
+        data = f"r{_SEPARATOR}{action.entry_id}"
     elif isinstance(action, ShowProgramme):
         data = f"p{_SEPARATOR}{action.programme_id}"
     elif isinstance(action, ShowMenu):
@@ -128,6 +134,10 @@ def _unpack_action(data: str) -> Action | None:
         return None
     if kind == "e":
         return ShowEntry(value)
+    if kind == "i":
+        return ShowDetails(value)
+    if kind == "r":
+        return ShowSources(value)
     if kind == "p":
         return ShowProgramme(value)
     if kind in {"s", "u"} and _PROGRAMME.fullmatch(value):

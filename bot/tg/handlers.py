@@ -26,9 +26,11 @@ from bot.core.views import (
     ConfirmBroadcast,
     ConfirmPageChange,
     QuizStep,
+    ShowDetails,
     ShowEntry,
     ShowMenu,
     ShowProgramme,
+    ShowSources,
 )
 from bot.storage import Storage, StorageError
 from bot.storage.question_writer import QuestionWriter
@@ -329,7 +331,7 @@ class Handlers:
         if not isinstance(query.message, Message):
             return
         # An answer stays in the chat; a menu (or a dead button's message) is replaced in place.
-        opens_entry = isinstance(action, ShowEntry) and action.entry_id in knowledge.by_id
+        opens_entry = isinstance(action, ShowEntry | ShowDetails | ShowSources) and action.entry_id in knowledge.by_id
         if opens_entry or (isinstance(action, ShowMenu) and action.below):
             await send(query.message, reply, lang)
         else:

@@ -93,6 +93,11 @@ def assert_in_language(seen: Seen, knowledge: KnowledgeBase, lang: Lang) -> None
             programme = knowledge.programme(entry.programme) if entry.theme and entry.programme else None
             names = {programme.name[lang]} if programme is not None else set()
             assert label in {entry.title[lang], *names}, (label, lang)
+        elif kind == "i":
+            assert knowledge.entry(target).details is not None
+            assert label == t(lang, "More details"), (label, lang)
+        elif kind == "r":
+            assert label == t(lang, "Sources ({count})", count=len(knowledge.entry(target).sources)), (label, lang)
         elif kind == "p":
             programme = knowledge.programme(target)
             assert programme is not None
@@ -113,7 +118,7 @@ def action_of(data: str) -> str:
     """Callback data without the language suffix the bot adds (``e|mirai.age|fr`` -> ``e|mirai.age``),
     so expectations name the action; the language a tap answers in is tested on its own."""
     head, separator, tail = data.rpartition("|")
-    return head if separator and tail in ("en", "fr", "nl") and head not in ("e", "p") else data
+    return head if separator and tail in ("en", "fr", "nl") and head not in ("e", "p", "i", "r") else data
 
 
 async def next_seen(api: FakeBotApi, chat_id: int, timeout: float = 5.0) -> Seen:  # noqa: ASYNC109
@@ -195,7 +200,8 @@ def main_menu_labels(knowledge: KnowledgeBase, lang: Lang) -> list[str]:
 
 
 def assert_shows_entry(seen: Seen, knowledge: KnowledgeBase, entry: Entry, lang: Lang) -> None:
-    """The entry's answer: its title in bold first, the answer in ``lang``, sources with their year, buttons."""
+    """The entry's answer: its title in bold first, the answer in ``lang``, its main source with its year on one
+    line, then "More details" and "Sources" when there is more, related topics and the menu."""
     title = entry.title[lang]
     if entry.kind == "smalltalk":  # a greeting is not shown under a bold "Hello" title
         assert not seen.text.startswith(title + "\n")
@@ -206,10 +212,17 @@ def assert_shows_entry(seen: Seen, knowledge: KnowledgeBase, entry: Entry, lang:
     first_line = entry.answer[lang].strip().split("\n")[0]
     assert parse_html(markup.to_html(first_line))[0] in seen.text
     lines = seen.text.split("\n")
-    for source in entry.sources:
-        assert any(source.title in line and source.as_of in line for line in lines), (source, seen.text)
+    # One source line, the main one; the others are behind the "Sources" button.
+    source_lines = [line for line in lines if any(source.title in line for source in entry.sources)]
+    if entry.sources:
+        main = entry.sources[0]
+        assert source_lines == [line for line in lines if main.title in line and main.as_of in line], seen.text
+        assert len(source_lines) == 1, seen.text
+    more = [(t(lang, "More details"), f"i|{entry.id}")] if entry.details is not None else []
+    if len(entry.sources) > 1:
+        more.append((t(lang, "Sources ({count})", count=len(entry.sources)), f"r|{entry.id}"))
     related = [knowledge.by_id[r] for r in entry.related if r in knowledge.by_id][:3]
-    expected = [(r.title[lang], f"e|{r.id}") for r in related]
+    expected = more + [(r.title[lang], f"e|{r.id}") for r in related]
     if entry.kind != "smalltalk":
         expected.append((MAIN_MENU[lang], "M"))
     assert [button for row in seen.buttons for button in row][: len(expected)] == expected
