@@ -416,7 +416,6 @@ def test_deadlines_say_honestly_when_no_dates_are_announced(knowledge, windows, 
     assert ShowDeadlines(calendar=True) not in actions(reply)
 
 
-
 @pytest.mark.parametrize("lang", LANGUAGES)
 @pytest.mark.parametrize("watched", [True, False])
 def test_the_page_watch_is_promised_only_where_it_runs(knowledge, lang, watched):
@@ -431,6 +430,7 @@ def test_the_page_watch_is_promised_only_where_it_runs(knowledge, lang, watched)
     assert (promise in empty.text) is watched
     assert promise not in upcoming.text  # with dates to list, the list is the answer
     assert "staff confirm" in page_watch_promise("en")
+
 
 # --- the .ics calendar file --------------------------------------------------------------------------------
 

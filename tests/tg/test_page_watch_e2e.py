@@ -231,7 +231,8 @@ async def test_students_are_promised_the_page_watch_only_when_it_runs(
     embassy's page reach subscribers; with it empty, the same replies promise nothing of the kind."""
     promise = page_watch_promise("en")
     async with watching(fake_api, engine, site) as app:
-        assert app.job_queue is not None and app.job_queue.get_jobs_by_name(WATCH) != ()
+        assert app.job_queue is not None
+        assert app.job_queue.get_jobs_by_name(WATCH) != ()
         assert promise in (await ask(fake_api, "/deadlines", user=USER)).text
         assert promise in (await ask(fake_api, "/subscribe", user=USER)).text
     settings = settings_for(fake_api, admin_ids=frozenset({ADMIN}))
