@@ -172,6 +172,8 @@ class Storage:
         self._users: OrderedDict[int, tuple[float, UserRecord | None]] = OrderedDict()  # chat -> (expiry, row)
         self._user_changes = 0  # bumped after each change of a user row: a read begun before it is not cached
         self._reading: dict[int, tuple[int, asyncio.Future[UserRecord | None]]] = {}  # chat -> read in flight
+        self._next_read: dict[int, asyncio.Future[UserRecord | None]] | None = None  # chats the next read takes
+        self._read_tasks: set[asyncio.Task[None]] = set()  # the event loop keeps only weak references to tasks
 
     def _insert(self, entity: type[User | Subscription | Delivery | WatchedPage]) -> Insert:
         """An INSERT that knows ON CONFLICT in this database's dialect."""
@@ -228,7 +230,7 @@ class Storage:
         # A burst of a new chat's messages waits for one read, begun since the last change, not one read each.
         flight = self._reading.get(chat_id)
         if flight is None or flight[0] != changes:
-            flight = (changes, asyncio.ensure_future(self._read_and_keep(chat_id, changes)))
+            flight = (changes, self._queue_read(chat_id))
             self._reading[chat_id] = flight
 
             def landed(_: object, this: tuple[int, asyncio.Future[UserRecord | None]] = flight) -> None:
@@ -238,15 +240,63 @@ class Storage:
             flight[1].add_done_callback(landed)
         return await asyncio.shield(flight[1])
 
-    async def _read_and_keep(self, chat_id: int, changes: int) -> UserRecord | None:
-        """Read a user and keep it, unless a change of a user ended meanwhile (the read may predate it)."""
-        user = await self._read_user(chat_id)
-        if changes == self._user_changes:
-            self._users.pop(chat_id, None)
-            self._users[chat_id] = (time.monotonic() + self._cache_seconds, user)
-            if len(self._users) > USER_CACHE_SIZE:
-                self._users.popitem(last=False)
-        return user
+    def _queue_read(self, chat_id: int) -> asyncio.Future[UserRecord | None]:
+        """A place in the next read of users. python-telegram-bot starts the handlers of a batch of updates in
+        one turn of the event loop, so the chats of a burst (a thousand students writing at once) are read
+        in one statement, after they all asked, instead of one transaction each."""
+        loop = asyncio.get_running_loop()
+        if self._next_read is None:
+            self._next_read = {}
+            task = loop.create_task(self._read_and_keep())  # runs after the handlers already scheduled this turn
+            self._read_tasks.add(task)
+            task.add_done_callback(self._read_tasks.discard)
+        future = self._next_read.get(chat_id)
+        if future is None:
+            future = self._next_read[chat_id] = loop.create_future()
+        return future
+
+    async def _read_and_keep(self) -> None:
+        """Read the queued chats and keep what was read, unless a change of a user ended meanwhile (the read
+        may predate it)."""
+        queued, self._next_read = self._next_read or {}, None
+        changes = self._user_changes
+        try:
+            users = await self._read_users(list(queued))
+        except Exception as exc:  # every waiter gets the failure, a StorageError as a single read would
+            for future in queued.values():
+                if not future.done():
+                    future.set_exception(exc)
+                    future.exception()  # marked retrieved: a waiter may have been cancelled meanwhile
+            return
+        except BaseException:  # cancelled (the bot is stopping): so are the waiters
+            for future in queued.values():
+                future.cancel()
+            raise
+        keep = changes == self._user_changes
+        expiry = time.monotonic() + self._cache_seconds
+        for chat_id, future in queued.items():
+            user = users.get(chat_id)
+            if keep:
+                self._users.pop(chat_id, None)
+                self._users[chat_id] = (expiry, user)
+            if not future.done():
+                future.set_result(user)
+        while len(self._users) > USER_CACHE_SIZE:
+            self._users.popitem(last=False)
+
+    async def _read_users(self, chat_ids: list[int]) -> dict[int, UserRecord]:
+        """The stored users among ``chat_ids``, in one transaction (a statement per ``BATCH`` chats)."""
+        found: dict[int, UserRecord] = {}
+        async with self._transaction("read users", write=False) as connection:
+            for batch in _batches(chat_ids):
+                statement = select(User.chat_id, User.language, User.active, User.created_at).where(
+                    User.chat_id.in_(batch)
+                )
+                for row in await connection.execute(statement):
+                    found[row.chat_id] = UserRecord(
+                        chat_id=row.chat_id, language=_lang(row.language), active=row.active, created_at=row.created_at
+                    )
+        return found
 
     async def _read_user(self, chat_id: int) -> UserRecord | None:
         statement = select(User.chat_id, User.language, User.active, User.created_at).where(User.chat_id == chat_id)

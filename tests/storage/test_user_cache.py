@@ -11,7 +11,8 @@ import pytest
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from bot.storage import Database, Storage
+from bot.storage import Database, Storage, StorageError
+from bot.storage.repository import BATCH
 from tests.storage.conftest import FakeClock
 
 SHORT = 0.05  # seconds a cached read is kept in these tests
@@ -105,18 +106,64 @@ async def test_a_read_overlapping_a_change_is_not_kept(database: Database, clock
     assert (await storage.get_user(9)).language == "nl"  # type: ignore[union-attr]
 
 
-async def test_concurrent_reads_of_a_new_chat_go_to_the_database_once(database: Database, cached: Storage):
-    """A burst of messages from a chat not yet read waits for one read of it, not one read each."""
-    reads = 0
+class ReadCounter:
+    """Counts the SELECTs of the users table that reach the database."""
 
-    def count(_conn: object, _cursor: object, statement: str, *_: object) -> None:
-        nonlocal reads
-        reads += statement.lstrip().startswith("SELECT") and "FROM users" in statement
+    def __init__(self, database: Database) -> None:
+        self.database = database
+        self.reads = 0
 
-    event.listen(database.engine.sync_engine, "before_cursor_execute", count)
-    try:
-        users = await asyncio.gather(*(cached.get_user(chat_id) for chat_id in (11, 12, 11, 11, 12, 11)))
-    finally:
-        event.remove(database.engine.sync_engine, "before_cursor_execute", count)
-    assert users == [None] * 6
-    assert reads == 2
+    def _count(self, _conn: object, _cursor: object, statement: str, *_: object) -> None:
+        self.reads += statement.lstrip().startswith("SELECT") and "FROM users" in statement
+
+    def __enter__(self) -> ReadCounter:
+        event.listen(self.database.engine.sync_engine, "before_cursor_execute", self._count)
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        event.remove(self.database.engine.sync_engine, "before_cursor_execute", self._count)
+
+
+async def test_concurrent_reads_of_new_chats_go_to_the_database_once(database: Database, cached: Storage):
+    """A burst of messages from chats not yet read (each handler asking in the same turn of the event loop)
+    waits for one read of all of them, not one read each."""
+    await cached.set_language(12, "fr")
+    with ReadCounter(database) as counter:
+        users = await asyncio.gather(*(cached.get_user(chat_id) for chat_id in (11, 12, 11, 11, 12, 13, 11)))
+    assert [user.language if user else None for user in users] == [None, "fr", None, None, "fr", None, None]
+    assert counter.reads == 1
+    with ReadCounter(database) as counter:
+        assert (await cached.get_user(12)).language == "fr"  # type: ignore[union-attr]
+    assert counter.reads == 0
+
+
+async def test_a_burst_larger_than_a_statement_is_read_in_one_transaction(database: Database, cached: Storage):
+    """More chats than one statement's bound parameters hold are read in statements of BATCH, all answered."""
+    chats = range(1, BATCH + 2)
+    for chat_id in (1, BATCH + 1):
+        await cached.set_language(chat_id, "nl")
+    with ReadCounter(database) as counter:
+        users = await asyncio.gather(*(cached.get_user(chat_id) for chat_id in chats))
+    assert [chat_id for chat_id, user in zip(chats, users, strict=True) if user is not None] == [1, BATCH + 1]
+    assert counter.reads == 2
+
+
+class FailingReads(Storage):
+    """A Storage whose database is away for reads."""
+
+    @asynccontextmanager
+    async def _transaction(self, operation: str, *, write: bool = True) -> AsyncIterator[AsyncConnection]:
+        if not write:
+            raise StorageError(f"cannot {operation}: the database is away")
+        async with super()._transaction(operation, write=write) as connection:
+            yield connection
+
+
+async def test_a_failed_read_reaches_every_waiter_and_is_not_kept(database: Database, clock: FakeClock):
+    """When the shared read fails, each waiting handler gets the StorageError (and answers without the choice);
+    nothing is kept, so the next message reads again."""
+    storage = FailingReads(database, clock=clock, cache_users_seconds=3600)
+    results = await asyncio.gather(*(storage.get_user(chat_id) for chat_id in (1, 2, 1)), return_exceptions=True)
+    assert [type(result) for result in results] == [StorageError] * 3
+    with pytest.raises(StorageError):
+        await storage.get_user(1)
