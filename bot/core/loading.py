@@ -19,7 +19,7 @@ from pydantic import BaseModel, ValidationError
 
 from bot.core import markup
 from bot.core.errors import KnowledgeError, Problem
-from bot.core.knowledge import ANSWER_MAX_CHARS, Entry, KnowledgeBase, Programme
+from bot.core.knowledge import ANSWER_MAX_CHARS, FIRST_SCREEN_CHARS, Entry, KnowledgeBase, Programme
 from bot.core.languages import LANGUAGES, Lang
 from bot.core.normalize import normalize
 from bot.core.quiz import Quiz
@@ -541,6 +541,16 @@ def _cross_check(
                         line,
                         f"entry {entry.id}: answer.{lang} has {len(answer)} characters; "
                         f"the limit is {ANSWER_MAX_CHARS}",
+                    )
+                )
+            if (shown := len(markup.shown(answer.strip()))) > FIRST_SCREEN_CHARS:
+                problems.append(
+                    Problem(
+                        name,
+                        line,
+                        f"entry {entry.id}: answer.{lang} shows {shown} characters, more than the "
+                        f"{FIRST_SCREEN_CHARS} that fit one phone screen; keep what answers the question and move "
+                        "the rest into 'details' (see knowledge/README.md)",
                     )
                 )
             problems.extend(

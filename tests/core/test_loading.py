@@ -9,8 +9,9 @@ from typing import Any
 import pytest
 import yaml
 
+from bot.core import markup
 from bot.core.errors import KnowledgeError, Problem
-from bot.core.knowledge import ANSWER_MAX_CHARS
+from bot.core.knowledge import ANSWER_MAX_CHARS, FIRST_SCREEN_CHARS
 from bot.core.languages import LANGUAGES
 from bot.core.loading import EMBASSY_PAGE_URL, SOURCES_DIR, load_knowledge, normalise_quote
 
@@ -410,19 +411,91 @@ def test_an_empty_list_of_example_questions_is_reported(tmp_path):
     ("length", "is_problem"),
     [(ANSWER_MAX_CHARS - 1, False), (ANSWER_MAX_CHARS, False), (ANSWER_MAX_CHARS + 1, True)],
 )
-def test_an_answer_over_the_limit_is_reported_with_its_length(tmp_path, length, is_problem):
-    """An answer longer than ANSWER_MAX_CHARS is reported at its line with its length and the limit."""
-    text = render(entry(answer=texts("Answer", nl="x" * length)))
+def test_details_over_the_limit_are_reported_with_their_length(tmp_path, length, is_problem):
+    """Details longer than ANSWER_MAX_CHARS (a message of their own) are reported at their line with the limit."""
+    text = render(entry(details=texts("Details", nl="x" * length)))
     directory = write(tmp_path, {"general.yaml": text})
 
     if not is_problem:
-        assert len(load_knowledge(directory).entries[0].answer["nl"]) == length
+        details = load_knowledge(directory).entries[0].details
+        assert details is not None
+        assert len(details["nl"]) == length
         return
     problem = only_problem(directory)
-    assert (problem.file, problem.line) == ("general.yaml", line_of(text, "nl: xxx", after="  answer:"))
+    assert (problem.file, problem.line) == ("general.yaml", line_of(text, "nl: xxx", after="  details:"))
     assert problem.message == (
-        f"entry general.contact: answer.nl has {length} characters; the limit is {ANSWER_MAX_CHARS}"
+        f"entry general.contact: details.nl has {length} characters; the limit is {ANSWER_MAX_CHARS}"
     )
+
+
+@pytest.mark.parametrize(
+    ("answer", "shown", "is_problem"),
+    [
+        ("x" * FIRST_SCREEN_CHARS, FIRST_SCREEN_CHARS, False),
+        ("x" * (FIRST_SCREEN_CHARS + 1), FIRST_SCREEN_CHARS + 1, True),
+        # Measured as shown: bold marks and a link's address are not on the screen; bullets are "• ".
+        ("**" + "x" * (FIRST_SCREEN_CHARS - 4) + "**", FIRST_SCREEN_CHARS - 4, False),
+        (
+            "x" * (FIRST_SCREEN_CHARS - 7) + " [embassy](https://www.be.emb-japan.go.jp/itpr_en/)",
+            FIRST_SCREEN_CHARS + 1,
+            True,
+        ),
+        (
+            "x" * (FIRST_SCREEN_CHARS - 10) + " [here](https://www.be.emb-japan.go.jp/itpr_en/)",
+            FIRST_SCREEN_CHARS - 5,
+            False,
+        ),
+        ("- " + "x" * (FIRST_SCREEN_CHARS - 2), FIRST_SCREEN_CHARS, False),
+    ],
+)
+def test_an_answer_longer_than_one_phone_screen_is_reported(tmp_path, answer, shown, is_problem):
+    """An answer showing more than FIRST_SCREEN_CHARS characters (after markup) is reported at its line, with
+    its length, and told to move the rest into 'details'."""
+    text = render(entry(answer=texts("Answer", fr=answer)))
+    directory = write(tmp_path, {"general.yaml": text})
+
+    if not is_problem:
+        assert load_knowledge(directory).entries[0].answer["fr"] == answer
+        return
+    problem = only_problem(directory)
+    assert (problem.file, problem.line) == ("general.yaml", line_of(text, "fr: ", after="  answer:"))
+    assert problem.message == (
+        f"entry general.contact: answer.fr shows {shown} characters, more than the {FIRST_SCREEN_CHARS} that fit "
+        "one phone screen; keep what answers the question and move the rest into 'details' (see knowledge/README.md)"
+    )
+
+
+def test_a_long_answer_loads_once_its_rest_is_in_details(tmp_path):
+    """The fix the message asks for works: a short answer with the rest in 'details' loads, details kept."""
+    rest = "y" * 2000
+    directory = write(tmp_path, {"general.yaml": render(entry(details=texts("More", en=rest)))})
+
+    loaded = load_knowledge(directory).entries[0]
+
+    assert loaded.details is not None
+    assert loaded.details["en"] == rest
+    assert loaded.details["nl"] == "More (nl)"
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_details_need_every_language(tmp_path, lang):
+    """Details are all three languages or none: a missing one is reported as a missing translation."""
+    text = render(entry(details=texts("More", **{lang: REMOVE})))
+
+    problem = only_problem(write(tmp_path, {"general.yaml": text}))
+
+    assert problem.line == line_of(text, "details:")
+    assert problem.message == f"entry general.contact, details.{lang}: missing translation '{lang}'"
+
+
+def test_bad_markup_in_details_is_reported_at_its_line(tmp_path):
+    """Details follow the answer's markup rules, and a broken one is reported where it is."""
+    text = render(entry(details=texts("More", nl="**half bold")))
+
+    problem = only_problem(write(tmp_path, {"general.yaml": text}))
+
+    assert problem.line == line_of(text, "nl: '**half bold'", after="  details:")
+    assert problem.message == "entry general.contact: details.nl: unbalanced '**': bold text needs '**' on both sides"
 
 
 @pytest.mark.parametrize(
@@ -845,6 +918,17 @@ def shipped():
 def test_the_shipped_knowledge_base_loads(shipped):
     """knowledge/ loads without a problem and has the MIRAI and JET programmes."""
     assert {p.id for p in shipped.programmes} >= {"mirai", "jet"}
+
+
+def test_every_shipped_answer_fits_one_phone_screen(shipped):
+    """No shipped answer shows more than FIRST_SCREEN_CHARS characters before its source line, in any language."""
+    too_long = {
+        (e.id, lang): len(markup.shown(e.answer[lang].strip()))
+        for e in shipped.entries
+        for lang in LANGUAGES
+        if len(markup.shown(e.answer[lang].strip())) > FIRST_SCREEN_CHARS
+    }
+    assert too_long == {}
 
 
 def test_every_shipped_source_has_a_quote_and_the_embassy_page_is_kept(shipped):
