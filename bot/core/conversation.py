@@ -103,7 +103,7 @@ def details_reply(knowledge: KnowledgeBase, entry: Entry, lang: Lang) -> Reply:
     """An entry's "More details": the detail text under the entry's title, with the same main source line."""
     if entry.details is None:
         return stale_button(knowledge, lang)
-    parts = [t(lang, "**{title}**: more details", title=entry.title[lang]), entry.details[lang].strip()]
+    parts = [t(lang, "**{title}** (more details)", title=entry.title[lang]), entry.details[lang].strip()]
     if (line := _main_source_line(entry, lang)) is not None:
         parts.append(line)
     more = _more_buttons(entry, lang, details=False)
@@ -115,7 +115,7 @@ def sources_reply(knowledge: KnowledgeBase, entry: Entry, lang: Lang) -> Reply:
     """An entry's "Sources": every source it rests on, main one first, each with its year and link."""
     if not entry.sources:
         return stale_button(knowledge, lang)
-    heading = t(lang, "**{title}**: sources", title=entry.title[lang])
+    heading = t(lang, "**{title}** (sources)", title=entry.title[lang])
     lines = [f"- {_source_link(s.title, s.url)} ({s.as_of})" for s in entry.sources]
     buttons: list[tuple[Button, ...]] = []
     if entry.details is not None:
