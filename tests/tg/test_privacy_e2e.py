@@ -185,6 +185,9 @@ async def test_forget_erases_every_row_linked_to_the_student_and_stops_their_ale
         await tap(fake_api, first, "Send to 2 subscribers", user=ADMIN)
         assert (await next_seen(fake_api, STUDENT)).text.startswith("📣")
         await next_seen(fake_api, other)
+        # The run the confirmation woke is still looking for more to claim after its two sends; a delivery
+        # queued now could be sent by it before /forget. Runs never overlap, so this one waits for it to end.
+        assert (await services.dispatcher.run(TelegramSender(app.bot))).sent == 0
         pending = await storage.create_broadcast("mirai", "Second announcement", ADMIN)
         assert await storage.confirm_broadcast(pending.id) == 2  # queued, not sent yet
         await ask(fake_api, MATCHED, user=STUDENT)
