@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from bot.core.loading import load_knowledge
 from bot.core.quiz import MAX_DEPTH, paths
 from bot.core.quiz_views import choose_programme, show
 from bot.core.views import (
@@ -14,14 +15,17 @@ from bot.core.views import (
     ForgetMe,
     QuizStep,
     ShowDeadlines,
+    ShowDetails,
     ShowEntry,
     ShowMenu,
     ShowProgramme,
+    ShowSources,
     ShowSubscriptions,
     ToggleSubscription,
     Unsubscribe,
 )
 from bot.tg.callback_data import MAX_BYTES, CallbackDataTooLong, pack, unpack, unpack_with_lang
+from tests.core.test_loading import SHIPPED_KNOWLEDGE
 from tests.core.test_quiz import load
 
 
@@ -46,6 +50,10 @@ from tests.core.test_quiz import load
         (ShowEntry("a"), "e|a"),
         (ShowEntry("x2.y_3.z"), "e|x2.y_3.z"),
         (ShowProgramme("mirai"), "p|mirai"),
+        (ShowDetails("mirai.about"), "i|mirai.about"),
+        (ShowDetails("jet.belgian_eligibility"), "i|jet.belgian_eligibility"),
+        (ShowSources("mirai.about"), "r|mirai.about"),
+        (ShowSources("x2.y_3.z"), "r|x2.y_3.z"),
         (ShowProgramme("jet"), "p|jet"),
     ],
 )
@@ -77,6 +85,15 @@ def test_pack_refuses_what_does_not_fit_in_64_bytes(action):
     """An action over Telegram's 64 bytes of callback data raises CallbackDataTooLong, counted in bytes."""
     with pytest.raises(CallbackDataTooLong, match="over 64 bytes"):
         pack(action)
+
+
+@pytest.mark.parametrize("lang", ["en", "fr", "nl"])
+def test_every_shipped_entry_s_details_and_sources_buttons_fit(lang):
+    """The 'More details' and 'Sources' buttons of every shipped entry pack, with the language, in 64 bytes."""
+    knowledge = load_knowledge(SHIPPED_KNOWLEDGE)
+    for entry in knowledge.entries:
+        for action in (ShowDetails(entry.id), ShowSources(entry.id)):
+            assert unpack_with_lang(pack(action, lang)) == (action, lang)
 
 
 def test_callback_data_too_long_is_a_value_error():
@@ -129,6 +146,13 @@ def test_unpack_refuses_what_is_not_a_string(data):
         "e|_mirai",
         "e|mïrai.âge",
         "p|JET",
+        "i|",
+        "r|",
+        "i|Mirai.About",
+        "r|mirai..about",
+        "i|../../etc/passwd",
+        "r|mirai.about ",
+        "I|mirai.about",
     ],
 )
 def test_unpack_refuses_malformed_data(data):
