@@ -30,7 +30,7 @@ from telegram.ext import (
 
 from bot.config import Settings
 from bot.core.engine import Engine
-from bot.core.errors import KnowledgeError
+from bot.core.errors import KnowledgeError, ReloadInProgress, ReloadTimeout
 from bot.core.i18n import N_, t
 from bot.core.languages import LANGUAGES, Lang
 from bot.delivery import AlertDispatcher
@@ -144,6 +144,7 @@ def build_application(
         settings.admin_ids,
         rescheduled,
         page_watched=services.watcher is not None,
+        reload_timeout=settings.reload_timeout_seconds,
     )
     account = AccountHandlers(services.storage, settings.question_retention_days)
     admin = AdminHandlers(
@@ -208,17 +209,28 @@ async def _post_init(application: Application, *, services: Services) -> None:  
 def _reload_on_sighup(application: Application, services: Services, interval: timedelta) -> None:  # type: ignore[type-arg]
     """`python -m bot reload` (or `kill -HUP`) reloads the knowledge base without a restart."""
 
-    def reload() -> None:
+    timeout = services.settings.reload_timeout_seconds
+    reloads: set[asyncio.Task[None]] = set()  # a running task must be referenced, or it may be collected
+
+    async def reload() -> None:
         try:
-            snapshot = services.engine.reload()
+            snapshot = await services.engine.reload_within(timeout)  # off the event loop, like /reload
         except KnowledgeError as exc:
             log.error("reload refused, still serving the previous knowledge base:\n%s", exc.report())
+            return
+        except (ReloadTimeout, ReloadInProgress) as exc:
+            log.error("reload refused: %s (RELOAD_TIMEOUT_SECONDS is %g)", exc, timeout)
             return
         schedule_alerts(application, services.dispatcher, interval)
         log.info("reloaded: knowledge version %s, alerts rescheduled", snapshot.knowledge.version)
 
+    def on_sighup() -> None:
+        task = asyncio.get_running_loop().create_task(reload(), name="sighup-reload")
+        reloads.add(task)
+        task.add_done_callback(reloads.discard)
+
     with contextlib.suppress(NotImplementedError, RuntimeError):  # no signals on this platform or loop
-        asyncio.get_running_loop().add_signal_handler(signal.SIGHUP, reload)
+        asyncio.get_running_loop().add_signal_handler(signal.SIGHUP, on_sighup)
 
 
 async def _post_shutdown(application: Application, *, services: Services) -> None:  # type: ignore[type-arg]

@@ -65,6 +65,9 @@ class Settings(BaseSettings):
         default=EMBASSY_PAGE, description="The page watched for changes staff may pass on; empty: not watched."
     )
     watch_interval_seconds: int = Field(default=86400, ge=60, description="How often the watched page is fetched.")
+    reload_timeout_seconds: float = Field(
+        default=30, gt=0, le=600, description="How long /reload and SIGHUP may take before the old knowledge is kept."
+    )
     console_user_id: int = Field(
         default=1, ge=1, description="Who types in the console chat: list it in ADMIN_IDS to try the staff commands."
     )

@@ -2,6 +2,8 @@
 
 BotError
 ├── KnowledgeError      the knowledge base cannot be loaded; holds every Problem found
+├── ReloadTimeout       a reload did not finish within its time limit; the previous knowledge base is kept
+├── ReloadInProgress    a reload asked for while the previous one is still loading
 └── QuizError           a quiz cannot go on from the state it was given
 """
 
@@ -39,6 +41,22 @@ class KnowledgeError(BotError):
         count = len(self.problems)
         header = f"The knowledge base in {self.directory} has {count} problem{'s' if count != 1 else ''}:"
         return "\n".join([header, *(f"  {problem}" for problem in self.problems)])
+
+
+class ReloadTimeout(BotError):
+    """Loading the knowledge base again took longer than ``seconds``; nothing of it is served."""
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        super().__init__(f"the reload took longer than {seconds:g} s; still serving the previous knowledge base")
+
+
+class ReloadInProgress(BotError):
+    """A reload was asked for while the previous one is still loading (perhaps after its timeout: a thread
+    cannot be stopped), so no second load is started beside it."""
+
+    def __init__(self) -> None:
+        super().__init__("the previous reload is still loading; still serving the previous knowledge base")
 
 
 class QuizError(BotError):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import html
 import logging
 from collections.abc import Awaitable, Callable
@@ -13,7 +12,7 @@ from telegram.ext import ContextTypes
 
 from bot.core import alert_views, conversation
 from bot.core.calendar_file import calendar_file
-from bot.core.errors import KnowledgeError
+from bot.core.errors import KnowledgeError, ReloadInProgress, ReloadTimeout
 from bot.core.knowledge import KnowledgeBase
 from bot.core.languages import Lang
 from bot.core.views import Action, Reply, ShowDeadlines, ShowSubscriptions, ToggleSubscription, Unsubscribe
@@ -35,7 +34,10 @@ class AlertHandlers:
         on_reload: Callable[[], Awaitable[None]],
         *,
         page_watched: bool = False,
+        reload_timeout: float = 30.0,
     ) -> None:
+        """``reload_timeout``: RELOAD_TIMEOUT_SECONDS, after which /reload keeps the old knowledge and says so."""
+        self.reload_timeout = reload_timeout
         self.dispatcher = dispatcher
         self.storage = storage
         self.admin_ids = admin_ids
@@ -121,20 +123,34 @@ class AlertHandlers:
                 await self.deadlines(message, lang)
 
     async def reload(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool:
-        """/reload (staff only): re-read the knowledge base; on problems keep the old one and say why.
-        Returns False for a non-admin, who gets the normal unknown-command answer."""
+        """/reload (staff only): re-read the knowledge base; on problems, or past the time limit, keep the old
+        one and say why: the admin always gets an answer. Returns False for a non-admin, who gets the normal
+        unknown-command answer."""
         user = update.effective_user
         message = update.effective_message
         if user is None or message is None or user.id not in self.admin_ids:
             return False
         log.info("admin %s asked for a knowledge reload", user.id)
+        engine = self.dispatcher.engine
         try:
             # Off the event loop: reading and checking the files must not hold up the students' answers.
-            snapshot = await asyncio.to_thread(self.dispatcher.engine.reload)
+            snapshot = await engine.reload_within(self.reload_timeout)
         except KnowledgeError as exc:
             log.warning("admin %s: reload refused, %d problems", user.id, len(exc.problems))
             report = html.escape(exc.report()[:3500])
             await message.reply_text(f"Reload refused; still serving the previous knowledge base.\n<pre>{report}</pre>")
+            return True
+        except (ReloadTimeout, ReloadInProgress) as exc:
+            log.warning("admin %s: reload refused: %s", user.id, exc)
+            version = engine.snapshot.knowledge.version
+            if isinstance(exc, ReloadTimeout):
+                why = (
+                    f"Reload stopped: reading the knowledge base took longer than {exc.seconds:g} s"
+                    " (RELOAD_TIMEOUT_SECONDS). Check the files with python -m bot check-knowledge."
+                )
+            else:
+                why = "Reload refused: the previous reload is still reading the knowledge base. Try again later."
+            await message.reply_text(f"{why} Still serving the previous knowledge base (version {version}).")
             return True
         await self.on_reload()
         knowledge = snapshot.knowledge

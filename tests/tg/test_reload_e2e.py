@@ -1,5 +1,6 @@
 """/reload end to end: a hostile knowledge file is refused with its one-line problem and the admin always gets an
-answer; the checks run off the event loop, so students are answered while a reload is in progress."""
+answer, also when the reload takes longer than its time limit; the checks run off the event loop, so students are
+answered while a reload is in progress."""
 
 from __future__ import annotations
 
@@ -51,14 +52,14 @@ async def test_students_are_answered_while_a_reload_runs(
     directory = knowledge_copy(tmp_path)
     engine = Engine(directory)
     release, started = threading.Event(), threading.Event()
-    reload = engine.reload
+    build = engine.build
 
-    def slow_reload() -> object:
+    def slow_build() -> object:
         started.set()
         assert release.wait(timeout=10), "the test did not release the reload"
-        return reload()
+        return build()
 
-    monkeypatch.setattr(engine, "reload", slow_reload)
+    monkeypatch.setattr(engine, "build", slow_build)
     async with bot(fake_api, engine, alert_jobs=False, admin_ids=frozenset({ADMIN})):
         fake_api.send_text("/reload", user_id=ADMIN)
         for _ in range(200):
@@ -71,3 +72,44 @@ async def test_students_are_answered_while_a_reload_runs(
         release.set()
         done = await next_seen(fake_api, ADMIN, timeout=10)
         assert done.text.startswith("Reloaded:")
+
+
+async def test_a_reload_past_its_time_limit_keeps_the_old_knowledge_and_says_so(
+    fake_api: FakeBotApi, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, bot_logs: list[str]
+) -> None:
+    """A reload still reading the files after RELOAD_TIMEOUT_SECONDS is answered with what happened and the version
+    still served; another /reload meanwhile is refused at once; the late result is never served, and once the slow
+    load has ended a reload works again."""
+    bot_logs.append("reload refused")
+    directory = knowledge_copy(tmp_path)
+    engine = Engine(directory)
+    before = engine.snapshot
+    release, finished = threading.Event(), threading.Event()
+    build = engine.build
+
+    def stuck_build() -> object:
+        try:
+            assert release.wait(timeout=10), "the test did not release the reload"
+            return build()
+        finally:
+            finished.set()
+
+    monkeypatch.setattr(engine, "build", stuck_build)
+    async with bot(fake_api, engine, alert_jobs=False, admin_ids=frozenset({ADMIN}), reload_timeout_seconds=0.5):
+        stopped = await ask(fake_api, "/reload", user=ADMIN)
+        assert stopped.text == (
+            "Reload stopped: reading the knowledge base took longer than 0.5 s (RELOAD_TIMEOUT_SECONDS). Check the"
+            f" files with python -m bot check-knowledge. Still serving the previous knowledge base (version"
+            f" {before.knowledge.version})."
+        )
+        busy = await ask(fake_api, "/reload", user=ADMIN)
+        assert busy.text.startswith("Reload refused: the previous reload is still reading the knowledge base.")
+        assert "MIRAI" in (await ask(fake_api, MATCHED, user=STUDENT)).text
+        release.set()
+        assert await asyncio.to_thread(finished.wait, 10)
+        for _ in range(50):  # the thread has returned; its task ends at the event loop's next turn
+            reply = await ask(fake_api, "/reload", user=ADMIN)
+            if not reply.text.startswith("Reload refused: the previous reload"):
+                break
+        assert reply.text.startswith("Reloaded:")
+        assert engine.snapshot is not before
