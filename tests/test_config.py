@@ -211,3 +211,43 @@ def test_an_env_file_is_read(monkeypatch, tmp_path):
         (3,),
         "Europe/Brussels",
     )
+
+
+ENV_EXAMPLE = PROJECT_ROOT / ".env.example"
+#: Read by compose.yaml, not by the bot.
+COMPOSE_ONLY = {"POSTGRES_PASSWORD"}
+
+
+def env_example_settings() -> dict[str, int]:
+    """Each ``NAME=`` line of .env.example (commented out or not) with its line index."""
+    lines = ENV_EXAMPLE.read_text(encoding="utf-8").splitlines()
+    found = {}
+    for index, line in enumerate(lines):
+        name, equals, _ = line.removeprefix("# ").partition("=")
+        if equals and name.isupper() and " " not in name:
+            found[name] = index
+    return found
+
+
+def test_every_setting_is_in_env_example_with_a_comment():
+    """Each field of Settings appears in .env.example, under a comment saying what it is; nothing else is there but
+    the compose file's own."""
+    lines = ENV_EXAMPLE.read_text(encoding="utf-8").splitlines()
+    listed = env_example_settings()
+    fields = {name.upper() for name in Settings.model_fields}
+    assert sorted(fields - listed.keys()) == []
+    assert sorted(listed.keys() - fields - COMPOSE_ONLY) == []
+    for name, index in listed.items():
+        above = index - 1
+        while above >= 0 and lines[above].removeprefix("# ").partition("=")[0] in listed:
+            above -= 1  # a setting grouped under its neighbour's comment
+        comment = lines[above] if above >= 0 else ""
+        assert comment.startswith("# "), f"{name} has no comment above it"
+
+
+def test_env_example_is_a_valid_configuration():
+    """Copied to .env as it is, the example starts the bot in the console (no token) with the defaults."""
+    loaded = Settings(_env_file=ENV_EXAMPLE)
+
+    assert loaded.telegram_bot_token is None
+    assert loaded.reload_timeout_seconds == Settings.model_fields["reload_timeout_seconds"].default
