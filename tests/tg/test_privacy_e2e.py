@@ -282,7 +282,7 @@ LOGGED = [
         "where can I park my bicycle near the embassy",
         ("where can I park my bicycle near the embassy", "en", "suggested", None),
     ),
-    ("can I bring my cat to Japan", ("can I bring my cat to Japan", "en", "redirect", "redirect.passport")),
+    ("can I bring my cat to Japan", ("can I bring my cat to Japan", "en", "redirect", "redirect.travel")),
 ]
 
 
