@@ -19,6 +19,7 @@ from bot.core.views import (
     Button,
     CancelQuiz,
     ChooseQuiz,
+    QuizRequirements,
     QuizStep,
     Reply,
     ShowDetails,
@@ -29,6 +30,9 @@ from bot.core.views import (
 )
 
 CONTACT_ENTRY: Final = "contact.embassy"
+QUIZ_ENTRY: Final = "bot.eligibility_quiz"
+"""The entry that explains the quiz: it answers questions about it, but the menu offers the quiz itself
+("Check my eligibility") rather than a second button that only describes it."""
 MAX_RELATED: Final = 3
 DEEP_LINK_MAX: Final = 64
 """Telegram's own limit on a start parameter; anything longer is not from a link of ours."""
@@ -49,7 +53,7 @@ def main_menu_buttons(knowledge: KnowledgeBase, lang: Lang) -> tuple[tuple[Butto
     ]
     if knowledge.quizzes:
         rows.append((Button(t(lang, "✅ Check my eligibility"), ChooseQuiz()),))
-    general = knowledge.topics_of(None)
+    general = [e for e in knowledge.topics_of(None) if not (knowledge.quizzes and e.id == QUIZ_ENTRY)]
     rows.extend(_pairs([Button(entry.title[lang], ShowEntry(entry.id)) for entry in general]))
     return tuple(row for row in rows if row)
 
@@ -218,6 +222,8 @@ def respond_to(knowledge: KnowledgeBase, action: Action | None, lang: Lang) -> R
         return quiz_views.choose_programme(knowledge, lang)
     if isinstance(action, QuizStep):
         return quiz_views.show(knowledge, action, lang)
+    if isinstance(action, QuizRequirements):
+        return quiz_views.show_requirements(knowledge, action, lang)
     if isinstance(action, CancelQuiz):
         return quiz_views.cancelled(lang)
     return stale_button(knowledge, lang)

@@ -52,6 +52,15 @@ class QuizStep:
 
 
 @dataclass(frozen=True, slots=True)
+class QuizRequirements:
+    """Under a verdict, "All requirements": every question of that finished state with the answer given."""
+
+    programme_id: str
+    version: str
+    answers: tuple[int, ...]
+
+
+@dataclass(frozen=True, slots=True)
 class CancelQuiz:
     pass
 
@@ -117,6 +126,7 @@ Action = (
     | ShowMenu
     | ChooseQuiz
     | QuizStep
+    | QuizRequirements
     | CancelQuiz
     | ToggleSubscription
     | ShowSubscriptions
@@ -127,7 +137,7 @@ Action = (
     | ConfirmBroadcast
     | ConfirmPageChange
 )
-QUIZ_ACTIONS = (ChooseQuiz, QuizStep, CancelQuiz)
+QUIZ_ACTIONS = (ChooseQuiz, QuizStep, QuizRequirements, CancelQuiz)
 
 
 @dataclass(frozen=True, slots=True)

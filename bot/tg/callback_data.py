@@ -18,6 +18,7 @@ from bot.core.views import (
     ConfirmBroadcast,
     ConfirmPageChange,
     ForgetMe,
+    QuizRequirements,
     QuizStep,
     ShowDeadlines,
     ShowDetails,
@@ -39,8 +40,9 @@ _PAGE_CHANGE: Final = re.compile(r"w\|([1-9][0-9]{0,17})")
 _PROGRAMME: Final = re.compile(r"[a-z][a-z0-9_]{0,15}")
 # Options are numbered 0-8 (a quiz question has at most 9), one digit per answer.
 _QUIZ_STEP: Final = re.compile(
-    r"q\|(?P<programme>[a-z][a-z0-9_]{0,15})\|(?P<version>[0-9a-f]{6})\|(?P<answers>[0-8]{0,24})"
+    r"(?P<kind>[qa])\|(?P<programme>[a-z][a-z0-9_]{0,15})\|(?P<version>[0-9a-f]{6})\|(?P<answers>[0-8]{0,24})"
 )
+"""``q``: a quiz state (its question, or its verdict); ``a``: "All requirements" of a finished state."""
 
 
 class CallbackDataTooLong(ValueError):
@@ -59,11 +61,12 @@ def pack(action: Action, lang: Lang | None = None) -> str:
         data = f"p{_SEPARATOR}{action.programme_id}"
     elif isinstance(action, ShowMenu):
         data = "M" if action.below else "m"
-    elif isinstance(action, QuizStep):
+    elif isinstance(action, (QuizStep, QuizRequirements)):
         if any(not 0 <= a <= 8 for a in action.answers):
             raise ValueError(f"quiz answers are option positions 0-8, got {action.answers}")
         answers = "".join(str(a) for a in action.answers)
-        data = _SEPARATOR.join(("q", action.programme_id, action.version, answers))
+        kind = "q" if isinstance(action, QuizStep) else "a"
+        data = _SEPARATOR.join((kind, action.programme_id, action.version, answers))
     elif isinstance(action, ChooseQuiz):
         data = "Q"
     elif isinstance(action, CancelQuiz):
@@ -128,7 +131,10 @@ def _unpack_action(data: str) -> Action | None:
     if page_change := _PAGE_CHANGE.fullmatch(data):
         return ConfirmPageChange(int(page_change[1]))
     if quiz := _QUIZ_STEP.fullmatch(data):
-        return QuizStep(quiz["programme"], quiz["version"], tuple(int(a) for a in quiz["answers"]))
+        answers = tuple(int(a) for a in quiz["answers"])
+        if quiz["kind"] == "q":
+            return QuizStep(quiz["programme"], quiz["version"], answers)
+        return QuizRequirements(quiz["programme"], quiz["version"], answers) if answers else None
     kind, _, value = data.partition(_SEPARATOR)
     if not _ID.fullmatch(value):
         return None

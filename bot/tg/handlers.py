@@ -25,6 +25,7 @@ from bot.core.views import (
     QUIZ_ACTIONS,
     ConfirmBroadcast,
     ConfirmPageChange,
+    QuizRequirements,
     QuizStep,
     ShowDetails,
     ShowEntry,
@@ -330,9 +331,10 @@ class Handlers:
             await self._count_verdict(knowledge, action)
         if not isinstance(query.message, Message):
             return
-        # An answer stays in the chat; a menu (or a dead button's message) is replaced in place.
+        # An answer stays in the chat, and so does a verdict under its "All requirements" list; a menu (or a dead
+        # button's message) is replaced in place.
         opens_entry = isinstance(action, ShowEntry | ShowDetails | ShowSources) and action.entry_id in knowledge.by_id
-        if opens_entry or (isinstance(action, ShowMenu) and action.below):
+        if opens_entry or isinstance(action, QuizRequirements) or (isinstance(action, ShowMenu) and action.below):
             await send(query.message, reply, lang)
         else:
             await edit(query.message, reply, lang)

@@ -17,9 +17,10 @@ from bot.core.quiz_views import (
     expired,
     option_label,
     show,
+    show_requirements,
     start,
 )
-from bot.core.views import Button, CancelQuiz, ChooseQuiz, QuizStep, Reply, ShowEntry, ShowMenu
+from bot.core.views import Button, CancelQuiz, ChooseQuiz, QuizRequirements, QuizStep, Reply, ShowEntry, ShowMenu
 from tests.core.test_quiz import (
     ALT,
     CIR,
@@ -136,23 +137,45 @@ def test_yes_no_unsure_have_labels_in_every_language(knowledge, linear, lang):
 # --- the verdict -----------------------------------------------------------------------------------------
 
 
-def test_the_verdict_lists_every_reason_and_every_answer(knowledge, linear):
-    """Not eligible: every failure and every point to check with its reason, then the answers given."""
-    reply = show(knowledge, step(linear, NO, UNSURE, NO), "en")
-    text = reply.text
+def test_the_verdict_lists_every_reason_and_counts_what_is_met(knowledge, linear):
+    """Not eligible: every failure and every point to check with its reason; what is met is one count."""
+    text = show(knowledge, step(linear, NO, UNSURE, YES), "en").text
 
     assert "❌" in text
-    assert "Not met:" in text
     assert "**Title of mirai.nationality (en)**: Not nationality (en)" in text
-    assert "**Title of mirai.age (en)**: Not age (en)" in text
-    assert "To check:" in text
     assert "**Title of mirai.enrolment (en)**: Check enrolment (en)" in text
-    assert "Your answers:" in text
-    assert "- Ask nationality? (en) **No**" in text
-    assert "- Ask enrolment? (en) **I'm not sure**" in text
-    assert "- Ask age? (en) **No**" in text
+    assert "✅ Met: 1 of 3 points." in text
+    assert "Ask" not in text, "the questions themselves are under All requirements"
     assert "Prepare your application (en)" not in text
-    assert text.index("Not met:") < text.index("To check:") < text.index("Your answers:")
+    assert text.index("Not met:") < text.index("To check:") < text.index("✅ Met:")
+
+
+def test_all_requirements_lists_every_question_with_its_answer_mark_and_reason(knowledge, linear):
+    """The full list behind the verdict: each question with the answer given, marked, and its reason if any."""
+    text = show_requirements(
+        knowledge, QuizRequirements(linear.programme, linear.version, (NO, UNSURE, YES)), "en"
+    ).text
+
+    assert "❌ Ask nationality? (en) **No**\nNot nationality (en)" in text
+    assert "❔ Ask enrolment? (en) **I'm not sure**\nCheck enrolment (en)" in text
+    assert "✅ Ask age? (en) **Yes**" in text
+    assert text.index("nationality") < text.index("enrolment") < text.index("age")
+    assert text.endswith("not a decision on your application.")
+
+
+@pytest.mark.parametrize("answers", [(), (NO,), (NO, UNSURE, YES, YES), (NO, 7, YES)])
+def test_all_requirements_of_an_unfinished_or_impossible_state_is_expired(knowledge, linear, answers):
+    """Only a finished path has a full list: any other state in the button is answered "expired"."""
+    reply = show_requirements(knowledge, QuizRequirements(linear.programme, linear.version, answers), "en")
+
+    assert reply == expired(knowledge, "mirai", "en")
+
+
+def test_all_requirements_from_another_quiz_version_is_expired(knowledge, linear):
+    """A full list asked for with an old version of the quiz is refused, never reinterpreted."""
+    reply = show_requirements(knowledge, QuizRequirements(linear.programme, "000000", (YES, YES, YES)), "en")
+
+    assert reply == expired(knowledge, "mirai", "en")
 
 
 def test_the_verdict_says_it_is_only_an_indication(knowledge, linear):
@@ -189,10 +212,12 @@ def test_the_verdict_links_the_entries_about_each_reason_then_the_requirements(k
         ShowEntry("mirai.nationality"),
         ShowEntry("mirai.enrolment"),
         ShowEntry("mirai.requirements"),
+        QuizRequirements(linear.programme, linear.version, (NO, UNSURE, YES)),
         step(linear),
         ShowMenu(below=True),
     ]
     assert labels(reply)[0] == "Title of mirai.nationality (en)"
+    assert labels(reply)[3] == "All requirements"
 
 
 def test_an_eligible_verdict_links_the_timing_and_the_requirements(knowledge, linear):
@@ -202,6 +227,7 @@ def test_an_eligible_verdict_links_the_timing_and_the_requirements(knowledge, li
     assert actions(reply) == [
         ShowEntry("programs.timing"),
         ShowEntry("mirai.requirements"),
+        QuizRequirements(linear.programme, linear.version, (YES, YES, YES)),
         step(linear),
         ShowMenu(below=True),
     ]

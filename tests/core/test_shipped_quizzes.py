@@ -20,9 +20,12 @@ import pytest
 
 from bot.core import quiz_views
 from bot.core.engine import Engine
+from bot.core.i18n import t
 from bot.core.knowledge import KnowledgeBase, Text
-from bot.core.languages import LANGUAGES
+from bot.core.languages import LANGUAGES, Lang
+from bot.core.markup import shown
 from bot.core.quiz import Progress, Quiz, Verdict, paths, replay, verdict
+from bot.core.views import Reply
 from bot.tg.render import MESSAGE_LIMIT, html_chunks
 from tests.fake_bot_api import parse_html
 
@@ -404,7 +407,8 @@ def longest_verdict_paths(all_paths: list[Progress]) -> list[Progress]:
 def test_every_screen_is_one_valid_telegram_message(
     knowledge: KnowledgeBase, mirai_paths: list[Progress], jet_paths: list[Progress], programme_id: str
 ) -> None:
-    """Every question and the longest verdicts render as one message of valid Telegram HTML under 4096 characters."""
+    """Every question, the longest verdicts and their "All requirements" lists render as one message of valid
+    Telegram HTML under 4096 characters."""
     quiz = knowledge.quiz(programme_id)
     assert quiz is not None
     all_paths = mirai_paths if programme_id == "mirai" else jet_paths
@@ -414,6 +418,7 @@ def test_every_screen_is_one_valid_telegram_message(
     assert {question for question, _ in states.values()} == {q.id for q in quiz.questions}
     for lang in LANGUAGES:
         screens = [quiz_views.verdict_screen(knowledge, quiz, p, lang) for p in finished]
+        screens += [quiz_views.requirements_screen(knowledge, quiz, p, lang) for p in finished]
         screens += [quiz_views.question_screen(knowledge, quiz, replay(quiz, a), lang) for a in states]
         for screen in screens:
             chunks = html_chunks(screen)
@@ -430,3 +435,52 @@ def question_states(all_paths: list[Progress]) -> dict[tuple[int, ...], tuple[st
         for number, step in enumerate(progress.steps):
             found.setdefault((step.question.id, number), answers[:number])
     return {answers: screen for screen, answers in found.items()}
+
+
+# --- the verdict's first message fits one phone screen; the rest is under "All requirements" ----------------
+
+PHONE_SCREEN: Final = 700
+"""Characters of text, as Telegram shows them (a link as its label), on one phone screen."""
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+@pytest.mark.parametrize("programme_id", ["mirai", "jet"])
+def test_every_first_verdict_message_fits_one_phone_screen(
+    knowledge: KnowledgeBase, mirai_paths: list[Progress], jet_paths: list[Progress], programme_id: str, lang: Lang
+) -> None:
+    """On every path, the verdict's first message is at most 700 characters as shown, tells each failure and point
+    to check with its reason or counts it under "All requirements", says it is only an indication, and offers
+    the full list; the longest one, read back from Telegram's HTML, is as long as measured."""
+    quiz = knowledge.quiz(programme_id)
+    assert quiz is not None
+    more = re.compile(re.escape(t(lang, "{count} more under “All requirements”", count=999)).replace("999", r"\d+"))
+    longest: tuple[int, str] = (0, "")
+    for progress in mirai_paths if programme_id == "mirai" else jet_paths:
+        reply = quiz_views.verdict_screen(knowledge, quiz, progress, lang)
+        text = shown(reply.text)
+        assert len(text) <= PHONE_SCREEN, (lang, answered(progress), len(text))
+        result = verdict(progress)
+        untold = [f for f in (*result.failures, *result.checks) if f.reason[lang].strip() not in text]
+        assert not untold or more.search(text), (lang, answered(progress))
+        assert text.endswith(t(lang, quiz_views.INDICATION)), (lang, answered(progress))
+        assert t(lang, "All requirements") in [button.label for row in reply.buttons for button in row]
+        longest = max(longest, (len(text), reply.text))
+    chunks = html_chunks(Reply(longest[1]))
+    assert len(parse_html(chunks[0])[0]) == longest[0]
+
+
+def test_the_worst_mirai_path_counts_what_does_not_fit_and_lists_it_in_full(
+    knowledge: KnowledgeBase, mirai: Quiz
+) -> None:
+    """Not sure of everything: the first message counts the reasons it cannot hold, and "All requirements" holds
+    every question with its answer and every reason."""
+    unsure = tuple(q.options.index(q.option("unsure")) for q in mirai.questions)  # type: ignore[arg-type]
+    progress = replay(mirai, unsure)
+    first = shown(quiz_views.verdict_screen(knowledge, mirai, progress, "en").text)
+    assert "more under “All requirements”" in first
+    full = quiz_views.requirements_screen(knowledge, mirai, progress, "en").text
+    for question in mirai.questions:
+        option = question.option("unsure")
+        assert option is not None
+        assert option.check is not None
+        assert f"❔ {question.ask['en']} **I'm not sure**\n{option.check['en'].strip()}" in full

@@ -13,6 +13,7 @@ from bot.core.views import (
     ChooseQuiz,
     ConfirmBroadcast,
     ForgetMe,
+    QuizRequirements,
     QuizStep,
     ShowDeadlines,
     ShowDetails,
@@ -223,10 +224,13 @@ LONGEST_PROGRAMME = "abcdefghijklmnop"  # 16 characters, the most a programme id
         (QuizStep("mirai", "0a1b2c", (0,)), "q|mirai|0a1b2c|0"),
         (QuizStep("jet", "ffffff", (1, 0, 2, 8)), "q|jet|ffffff|1028"),
         (QuizStep("a_1", "123456", (0,) * 24), "q|a_1|123456|" + "0" * 24),
+        (QuizRequirements("mirai", "0a1b2c", (0, 1, 2)), "a|mirai|0a1b2c|012"),
+        (QuizRequirements("jet", "ffffff", (8,) * 24), "a|jet|ffffff|" + "8" * 24),
     ],
 )
 def test_quiz_actions_round_trip(action, data):
-    """Quiz actions pack to a short string (a step: programme, version, one digit per answer) and back."""
+    """Quiz actions pack to a short string (a step or a verdict's full list: programme, version, one digit per
+    answer) and back."""
     assert pack(action) == data
     assert unpack(data) == action
 
@@ -243,9 +247,10 @@ def test_quiz_actions_round_trip_with_the_language(action, lang):
     assert unpack_with_lang(data) == (action, lang)
 
 
-def test_the_longest_quiz_state_fits_in_64_bytes():
+@pytest.mark.parametrize("kind", [QuizStep, QuizRequirements])
+def test_the_longest_quiz_state_fits_in_64_bytes(kind):
     """A 16-character programme id, 24 answers of the highest option and a language still fit and round-trip."""
-    action = QuizStep(LONGEST_PROGRAMME, "abcdef", (8,) * MAX_DEPTH)
+    action = kind(LONGEST_PROGRAMME, "abcdef", (8,) * MAX_DEPTH)
 
     data = pack(action, "nl")
 
@@ -289,6 +294,12 @@ def test_the_longest_quiz_state_fits_in_64_bytes():
         "xx",
         "X",
         "x|mirai",
+        "a|mirai|0a1b2c|",  # "All requirements" is only under a verdict: a state with answers
+        "a|mirai|0a1b2c|019",
+        "A|mirai|0a1b2c|0",
+        "a|mirai|0a1b2c|0|",
+        "aq|mirai|0a1b2c|0",
+        "a|mirai|0a1b2c|" + "0" * (MAX_DEPTH + 1),
     ],
 )
 def test_unpack_refuses_forged_quiz_data(data):

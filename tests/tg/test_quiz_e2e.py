@@ -16,6 +16,7 @@ from telegram import Update
 
 from bot.app import build_application
 from bot.core.engine import Engine
+from bot.core.i18n import t
 from bot.core.knowledge import KnowledgeBase
 from bot.core.languages import Lang
 from bot.core.quiz import Quiz
@@ -65,7 +66,12 @@ TO_CHECK = {
 }
 NOT_MET = {"en": "Not met:", "fr": "Conditions non remplies :", "nl": "Niet voldaan:"}
 CHECK = {"en": "To check:", "fr": "À vérifier :", "nl": "Na te gaan:"}
-YOUR_ANSWERS = {"en": "Your answers:", "fr": "Vos réponses :", "nl": "Je antwoorden:"}
+ALL_REQUIREMENTS = {"en": "All requirements", "fr": "Toutes les conditions", "nl": "Alle voorwaarden"}
+MET = {
+    "en": "✅ Met: {} of {} points.",
+    "fr": "✅ Points remplis : {} sur {}.",
+    "nl": "✅ In orde: {} van de {} punten.",
+}
 INDICATION = {
     "en": "This is only an indication based on the published requirements, not a decision on your application.",
     "fr": "Ce n'est qu'une indication d'après les conditions publiées, pas une décision sur votre candidature.",
@@ -166,17 +172,27 @@ async def test_meeting_every_mirai_requirement_is_eligible_in_eleven_taps_all_in
     assert CHECK["en"] not in verdict.text
     assert mirai.eligible["en"].splitlines()[0] in verdict.text
     assert EMBASSY_PAGE in verdict.text
-    lines = verdict.text.split("\n")
-    answers = lines[lines.index(YOUR_ANSWERS["en"]) + 1 :][:MIRAI_QUESTIONS]
-    assert answers == [f"• {q.ask['en']} {passing(q.id)['en']}" for q in mirai.questions]
+    assert "Met:" not in verdict.text, "the headline already says every requirement is met"
+    assert mirai.questions[0].ask["en"] not in verdict.text, "the questions are under All requirements"
     assert verdict.text.endswith(INDICATION["en"])
+    given = "".join("1" if q.id in MIRAI_NO_PASSES else "0" for q in mirai.questions)  # the positions of Yes, No
     assert verdict.buttons == [
         [(title(engine, "programs.timing"), "e|programs.timing")],
         [(title(engine, "mirai.requirements"), "e|mirai.requirements")],
+        [(ALL_REQUIREMENTS["en"], f"a|mirai|{mirai.version}|{given}")],
         [(START_AGAIN["en"], f"q|mirai|{mirai.version}|"), (MAIN_MENU["en"], "M")],
     ]
     assert len(fake_api.sent_messages(USER)) == 1, "one message, edited eleven times"
     assert len([c for c in fake_api.calls_to("editMessageText") if c.ok]) == MIRAI_QUESTIONS + 1
+
+    full = await tap(fake_api, verdict, ALL_REQUIREMENTS["en"])
+    assert full.method == "sendMessage", "the full list comes below the verdict, which stays"
+    marked = [line for line in full.text.split("\n") if line.startswith("✅ ")]
+    assert marked == [f"✅ {q.ask['en']} {passing(q.id)['en']}" for q in mirai.questions]
+    assert full.text.endswith(INDICATION["en"])
+    kept = fake_api.message(USER, verdict.message["message_id"])
+    assert kept is not None
+    assert kept["text"] == verdict.text
 
     timing = await tap(fake_api, verdict, title(engine, "programs.timing"))
     assert timing.method == "sendMessage"
@@ -212,13 +228,19 @@ async def test_two_failures_and_a_check_are_all_listed_with_their_entries(
         title(engine, "mirai.age"),
         title(engine, "mirai.japan_stay"),
     ]
-    assert f"• {by_id['enrolment'].ask['en']} {NO['en']}" in lines
-    assert f"• {by_id['earlier_exchange'].ask['en']} {UNSURE['en']}" in lines
+    assert MET["en"].format(MIRAI_QUESTIONS - 3, MIRAI_QUESTIONS) in lines
     assert mirai.eligible["en"].splitlines()[0] not in seen.text, "no next steps when not eligible"
     assert seen.text.endswith(INDICATION["en"])
     entries = ["mirai.enrolment", "mirai.age", "mirai.japan_stay", "contact.embassy", "mirai.requirements"]
-    assert seen.buttons[:-1] == [[(title(engine, e), f"e|{e}")] for e in entries]
-    assert seen.labels[-2:] == [START_AGAIN["en"], MAIN_MENU["en"]]
+    assert seen.buttons[:-2] == [[(title(engine, e), f"e|{e}")] for e in entries]
+    assert seen.labels[-3:] == [ALL_REQUIREMENTS["en"], START_AGAIN["en"], MAIN_MENU["en"]]
+
+    full = (await tap(fake_api, seen, ALL_REQUIREMENTS["en"])).text.split("\n")
+    enrolment = full.index(f"❌ {by_id['enrolment'].ask['en']} {NO['en']}")
+    assert full[enrolment + 1] == by_id["enrolment"].options[1].fails["en"]  # type: ignore[index]
+    earlier = full.index(f"❔ {by_id['earlier_exchange'].ask['en']} {UNSURE['en']}")
+    assert full[earlier + 1] == by_id["earlier_exchange"].options[2].check["en"]  # type: ignore[index]
+    assert f"✅ {by_id['nationality'].ask['en']} {YES['en']}" in full
 
     entry = await tap(fake_api, seen, title(engine, "mirai.age"))
     assert entry.method == "sendMessage", "an entry opens as a new message"
@@ -249,7 +271,8 @@ async def test_back_changes_the_previous_answer(fake_api: FakeBotApi, running_bo
         seen = await answer(fake_api, seen, passing(question.id)["en"])
 
     assert NOT_ELIGIBLE["en"] in seen.text
-    assert f"• {mirai.questions[1].ask['en']} {NO['en']}" in seen.text.split("\n")
+    assert mirai.questions[1].options[1].fails is not None
+    assert mirai.questions[1].options[1].fails["en"] in seen.text
     assert seen.buttons[0] == [(title(engine, "mirai.enrolment"), "e|mirai.enrolment")]
 
 
@@ -315,6 +338,57 @@ async def test_eligible_and_its_deep_links_open_the_quiz(
     assert all(data.startswith(f"q|{opens}|{quiz.version}|") for row in seen.buttons[:-1] for _, data in row)
 
 
+CHECK_MY_ELIGIBILITY = {
+    "en": "✅ Check my eligibility",
+    "fr": "✅ Vérifier mon éligibilité",
+    "nl": "✅ Kom ik in aanmerking?",
+}
+QUIZ_TITLES = {
+    # Bold above every question and verdict; a Dutch programme name needs no article in this form.
+    ("mirai", "en"): "Eligibility check: MIRAI",
+    ("mirai", "fr"): "Vérification d'éligibilité : MIRAI",
+    ("mirai", "nl"): "MIRAI: kom je in aanmerking?",
+    ("jet", "en"): "Eligibility check: JET Programme",
+    ("jet", "fr"): "Vérification d'éligibilité : Programme JET",
+    ("jet", "nl"): "JET-programma: kom je in aanmerking?",
+}
+
+
+@pytest.mark.parametrize("lang", ["en", "fr", "nl"])
+async def test_the_main_menu_offers_the_quiz_once(
+    fake_api: FakeBotApi, running_bot: App, engine: Engine, lang: Lang
+) -> None:
+    """The main menu has one way into the quiz, "Check my eligibility", which opens the choice of programme; the
+    entry that only describes the quiz is not a second menu button, and still answers a question about it."""
+    menu = await ask(fake_api, "/start", lang=lang)
+    quiz_entry = title(engine, "bot.eligibility_quiz", lang)
+
+    assert quiz_entry not in menu.labels
+    assert "e|bot.eligibility_quiz" not in [data for row in menu.buttons for _, data in row]
+    assert [label for label in menu.labels if label == CHECK_MY_ELIGIBILITY[lang]] == [CHECK_MY_ELIGIBILITY[lang]]
+    chooser = await tap(fake_api, menu, CHECK_MY_ELIGIBILITY[lang], lang=lang)
+    assert CHOOSE[lang] in chooser.text
+
+    question = {"en": "is there a quiz to see if i can apply?", "fr": "commencer le quiz", "nl": "start de quiz"}
+    answer = await ask(fake_api, question[lang], lang=lang)
+    assert answer.bold[0] == quiz_entry
+
+
+@pytest.mark.parametrize("lang", ["en", "fr", "nl"])
+@pytest.mark.parametrize("programme_id", ["mirai", "jet"])
+async def test_each_quiz_screen_is_titled_in_the_language(
+    fake_api: FakeBotApi, running_bot: App, engine: Engine, programme_id: str, lang: Lang
+) -> None:
+    """The first question and the verdict carry the quiz's title, written for that language."""
+    quiz = quiz_of(engine, programme_id)
+    seen = await ask(fake_api, f"/eligible {programme_id}", lang=lang)
+    assert seen.bold[0] == QUIZ_TITLES[programme_id, lang]
+    for _ in quiz.questions:  # the first option each time: a path through every question
+        seen = await answer(fake_api, seen, seen.labels[0], lang=lang)
+    assert t(lang, "All requirements") in seen.labels, "the verdict"
+    assert seen.bold[0] == QUIZ_TITLES[programme_id, lang]
+
+
 async def test_choosing_jet_in_the_choice_starts_the_jet_quiz(
     fake_api: FakeBotApi, running_bot: App, engine: Engine
 ) -> None:
@@ -378,7 +452,8 @@ async def test_jet_as_cir_with_all_yes_is_eligible(fake_api: FakeBotApi, running
         seen = await answer(fake_api, seen, YES["en"])
     assert ELIGIBLE["en"] in seen.text
     assert jet.eligible["en"].splitlines()[0] in seen.text
-    assert f"• {jet.questions[0].ask['en']} {cir['en']}" in seen.text.split("\n")
+    full = await tap(fake_api, seen, ALL_REQUIREMENTS["en"])
+    assert f"✅ {jet.questions[0].ask['en']} {cir['en']}" in full.text.split("\n")
 
 
 # ----------------------------------------------------------------------------------------------- languages
@@ -410,15 +485,18 @@ async def test_the_quiz_in_french_and_dutch(fake_api: FakeBotApi, running_bot: A
         nationality.options[1].fails[lang],
         CHECK[lang],
         enrolment.options[2].check[lang],
-        YOUR_ANSWERS[lang],
-        f"• {nationality.ask[lang]} {NO[lang]}",
-        f"• {enrolment.ask[lang]} {UNSURE[lang]}",
+        MET[lang].format(MIRAI_QUESTIONS - 2, MIRAI_QUESTIONS),
         INDICATION[lang],
     ):
         assert expected in seen.text, (lang, expected)
     assert title(engine, "mirai.nationality", lang) in seen.bold
     assert seen.buttons[0] == [(title(engine, "mirai.nationality", lang), "e|mirai.nationality")]
-    assert seen.labels[-2:] == [START_AGAIN[lang], MAIN_MENU[lang]]
+    assert seen.labels[-3:] == [ALL_REQUIREMENTS[lang], START_AGAIN[lang], MAIN_MENU[lang]]
+
+    full = await tap(fake_api, seen, ALL_REQUIREMENTS[lang], lang=lang)
+    assert f"❌ {nationality.ask[lang]} {NO[lang]}" in full.text.split("\n")
+    assert f"❔ {enrolment.ask[lang]} {UNSURE[lang]}" in full.text.split("\n")
+    assert full.text.endswith(INDICATION[lang])
 
     entry = await tap(fake_api, seen, title(engine, "mirai.nationality", lang), lang=lang)
     assert entry.bold[0] == title(engine, "mirai.nationality", lang)
