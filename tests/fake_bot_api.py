@@ -23,7 +23,10 @@ What it does like Telegram:
 * validates what commonly breaks a real bot: HTML ``parse_mode`` is parsed with the rules of Telegram's
   parser (``Bad Request: can't parse entities: ...``), empty and over-long texts and captions,
   ``callback_data`` over 64 bytes, editing with nothing changed (``message is not modified``), editing or
-  deleting unknown messages, answering an unknown callback query, invalid bot command names.
+  deleting unknown messages, answering an unknown callback query, invalid bot command names;
+* stale buttons on demand: a message the user deleted (``delete_message``: ``message to edit not found``) or
+  one grown too old to edit (``make_uneditable``: ``message can't be edited``), whose buttons can still be
+  tapped.
 
 What it does not do: Markdown/MarkdownV2 parsing (the text is kept as sent), webhook delivery, media other
 than documents, flood limits unless ``rate_limit`` is called, per-user permissions (every chat accepts
@@ -533,6 +536,8 @@ class FakeBotApi:
         self._message_ids: dict[int | str, itertools.count[int]] = {}
         self._messages: dict[tuple[int | str, int], JSON] = {}
         self._bot_message_keys: dict[tuple[int | str, int], None] = {}  # insertion-ordered set
+        self._deleted: set[tuple[int | str, int]] = set()  # deleted in the user's app: buttons still pressable
+        self._uneditable: set[tuple[int | str, int]] = set()  # too old for Telegram to let the bot edit them
         self._chats: dict[int | str, JSON] = {}
         self._callback_ids = itertools.count(4_000_000_000_000_000_001)
         self._open_callbacks: set[str] = set()
@@ -639,6 +644,22 @@ class FakeBotApi:
         if not messages:
             raise AssertionError(f"the bot sent nothing to chat {chat_id}; calls seen:\n{self._describe()}")
         return messages[-1]
+
+    def delete_message(self, chat_id: int | str, message_id: int) -> None:
+        """The user deletes one of the bot's messages in their app: an edit of it answers "message to edit not
+        found", while a copy still on another of their devices can be tapped (``send_callback`` with it)."""
+        key = (_chat_key(chat_id) or chat_id, message_id)
+        if self._messages.pop(key, None) is None:
+            raise AssertionError(f"no message {message_id} in chat {chat_id}")
+        self._bot_message_keys.pop(key, None)
+        self._deleted.add(key)
+
+    def make_uneditable(self, chat_id: int | str, message_id: int) -> None:
+        """The message grows too old to edit: Telegram answers an edit of it "message can't be edited"."""
+        key = (_chat_key(chat_id) or chat_id, message_id)
+        if key not in self._messages:
+            raise AssertionError(f"no message {message_id} in chat {chat_id}")
+        self._uneditable.add(key)
 
     def message(self, chat_id: int | str, message_id: int) -> JSON | None:
         """A stored message (sent by the bot or injected), or None if unknown or deleted."""
@@ -849,7 +870,9 @@ class FakeBotApi:
         chat_id = message["chat"]["id"]
         key = (chat_id, message["message_id"])
         current = self._messages.get(key)
-        if current is None:  # a synthetic message: remember it as the bot's so it can be edited
+        if key in self._deleted:  # pressed on a copy of a deleted message: it stays deleted
+            current = message
+        elif current is None:  # a synthetic message: remember it as the bot's so it can be edited
             current = {"from": self.bot_user, "date": int(time.time()), **message}
             self._messages[key] = current
             self._bot_message_keys[key] = None
@@ -1325,7 +1348,7 @@ class FakeBotApi:
         message = self._messages.get(key)
         if message is None:
             raise _bad_request("message to edit not found")
-        if key not in self._bot_message_keys:
+        if key not in self._bot_message_keys or key in self._uneditable:
             raise _bad_request("message can't be edited")
         return key, message
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from typing import Final
 
 from telegram import Message
 from telegram.error import BadRequest
@@ -12,6 +13,9 @@ from bot.core.views import Reply
 from bot.tg.render import html_chunks, keyboard
 
 log = logging.getLogger(__name__)
+
+#: Telegram's wording when the message under a button can no longer be edited: deleted, or too old.
+UNEDITABLE: Final = ("message to edit not found", "message can't be edited")
 
 
 async def send_reply(message: Message, reply: Reply, lang: Lang | None = None, *, in_place: bool = False) -> None:
@@ -31,8 +35,15 @@ async def edit(message: Message, reply: Reply, lang: Lang | None = None) -> None
     try:
         await message.edit_text(chunks[0], reply_markup=keyboard(reply, lang))
     except BadRequest as exc:
-        if "not modified" not in str(exc).lower():  # a double tap re-sends the same menu: nothing to do
+        wording = str(exc).lower()
+        if "not modified" in wording:  # a double tap re-sends the same menu: nothing to do
+            return
+        if not any(reason in wording for reason in UNEDITABLE):
             raise
+        # A stale button: its message was deleted (a copy on another device was tapped) or is too old to edit.
+        # The answer is what was asked for, so it comes as a new message instead.
+        log.info("chat %s: message %s cannot be edited (%s); sending the reply anew", message.chat_id, message.id, exc)
+        await send(message, reply, lang)
 
 
 async def send(message: Message, reply: Reply, lang: Lang | None = None) -> None:
