@@ -146,14 +146,17 @@ def test_links_are_shown_with_their_address_and_html_is_not(monkeypatch, capsys)
 
 def test_the_quiz_runs_to_a_verdict_with_numbers(monkeypatch, capsys, engine: Engine) -> None:
     """/eligible jet, then "1" (CIR, then Yes) to every question: each question redraws the message, then the
-    verdict."""
+    verdict; its "All requirements" number prints every question with the answer below it."""
     quiz = next(quiz for quiz in engine.snapshot.knowledge.quizzes if quiz.programme == "jet")
-    out = typed(monkeypatch, capsys, "/eligible jet", *["1"] * len(quiz.questions))
+    out = typed(monkeypatch, capsys, "/eligible jet", *["1"] * len(quiz.questions), "3")
     shown = replies(out)
 
     assert "Question 1 of" in shown[1]
-    assert all(block.startswith("bot> (edited)") for block in shown[2:])
-    assert "appear to meet every requirement" in shown[-1]
+    assert all(block.startswith("bot> (edited)") for block in shown[2:-1])
+    assert "appear to meet every requirement" in shown[-2]
+    assert "[3] All requirements" in shown[-2]
+    assert not shown[-1].startswith("bot> (edited)"), "a new message below the verdict"
+    assert all(f"✅ {question.ask['en']}" in shown[-1] for question in quiz.questions)
 
 
 def test_language_choice_and_back_to_following_each_message(monkeypatch, capsys) -> None:
