@@ -10,8 +10,9 @@ This limiter plugs into the same ``BaseRateLimiter`` interface and keeps two pac
 * the overall pace: one message every 1/rate seconds, never a burst, and never more than the rate within
   any one second (a little under it, so that timing jitter on the way never makes two messages count as one
   second's 31st); after the event loop was held up, the pace catches up a little, at twice the rate;
-* each chat's own pace: one message a second in a private chat, one every 3 s in a group (a negative chat
-  id), after a burst of CHAT_BURST for a chat that has been quiet (an answer in several parts). A request
+* each chat's own pace: one message a second in a private chat, one every 3.4 s in a group (a negative chat
+  id), after a burst of CHAT_BURST for a chat that has been quiet (an answer in several parts), so that no
+  minute holds more than 20 messages to one group, burst included. A request
   first waits for its chat's turn, *then* takes an overall slot, so a chat with a long queue never holds
   the overall pace: the other chats' messages go out between its own.
 
@@ -52,10 +53,13 @@ MARGIN: Final = 0.97
 CATCH_UP: Final = 0.25
 #: Seconds between two messages in one private chat (Telegram: "about one message per second").
 PRIVATE_INTERVAL: Final = 1.0 / MARGIN
-#: Seconds between two messages in one group (Telegram: "no more than 20 messages per minute").
-GROUP_INTERVAL: Final = 3.0 / MARGIN
 #: Messages a quiet chat may get at once before its pace applies (Telegram tolerates short bursts in a chat).
 CHAT_BURST: Final = 3
+#: Telegram: "no more than 20 messages per minute" in one group.
+GROUP_PER_MINUTE: Final = 20
+#: Seconds between two messages in one group. A quiet group's burst comes on top of its pace, so the pace is
+#: slower than 3 s: the burst and the turns after it, within any 60 s, stay within GROUP_PER_MINUTE.
+GROUP_INTERVAL: Final = 60.0 / (GROUP_PER_MINUTE - CHAT_BURST + 1) / MARGIN
 #: 429s for this many different chats within GLOBAL_WINDOW seconds mean the overall limit: everybody pauses.
 GLOBAL_CHATS: Final = 3
 GLOBAL_WINDOW: Final = 1.0

@@ -128,6 +128,16 @@ def test_each_chat_has_its_own_pace_and_groups_a_slower_one() -> None:
     assert other == 0.0  # another chat is not behind the first one's queue
 
 
+@pytest.mark.parametrize("gap", [0.0, 0.5, 2.9, 10.0])
+def test_no_minute_ever_holds_more_than_twenty_messages_to_one_group(gap: float) -> None:
+    """Telegram allows about 20 messages a minute in a group: however the requests come (all at once, or one
+    every ``gap`` seconds, bursts included), no 60 s window holds more than 20 of the group's turns."""
+    pacing = Pacing(30)
+    times = [pacing.chat_turn(-100, now=index * gap) for index in range(120)]
+    most = max(sum(1 for t in times if start <= t < start + 60.0) for start in times)
+    assert most <= 20
+
+
 def test_a_429_holds_back_only_its_chat() -> None:
     pacing = Pacing(30)
     everybody = pacing.retry_after(7, 5, now=10.0)
