@@ -495,6 +495,8 @@ def test_the_refusal_log_writes_one_line_a_minute_with_the_count(caplog: pytest.
         ({"WEBHOOK_URL": "https://bot.example.org/healthz"}, "WEBHOOK_URL cannot end in /healthz"),
         ({"SEND_RATE_PER_SECOND": "0"}, "SEND_RATE_PER_SECOND: Input should be greater than 0"),
         ({"SEND_RATE_PER_SECOND": "5000"}, "SEND_RATE_PER_SECOND: Input should be less than or equal to 1000"),
+        ({"RELOAD_TIMEOUT_SECONDS": "0"}, "RELOAD_TIMEOUT_SECONDS: Input should be greater than 0"),
+        ({"RELOAD_TIMEOUT_SECONDS": "soon"}, "RELOAD_TIMEOUT_SECONDS: Input should be a valid number"),
     ],
 )
 def test_a_bad_setting_is_one_line_and_exit_code_2(
