@@ -162,6 +162,11 @@ def build_application(
 
 def register_handlers(application: Application, handlers: Handlers) -> None:  # type: ignore[type-arg]
     new_messages = filters.UpdateType.MESSAGE  # edits and channel posts are not questions
+    # Questions first: almost every update is one, and python-telegram-bot tries a group's handlers in order,
+    # so a question does not pay for the fourteen command checks. A text with no command at its start matches
+    # no command handler anyway, so the order changes no reply.
+    questions = new_messages & filters.TEXT & ~filters.COMMAND
+    application.add_handler(MessageHandler(questions, in_context(handlers.question)))
     commands = (
         ("start", handlers.start),
         ("help", handlers.help),
@@ -182,7 +187,6 @@ def register_handlers(application: Application, handlers: Handlers) -> None:  # 
         application.add_handler(CommandHandler(name, in_context(callback), filters=new_messages))
     application.add_handler(CallbackQueryHandler(in_context(handlers.button)))
     application.add_handler(MessageHandler(new_messages & filters.COMMAND, in_context(handlers.unknown_command)))
-    application.add_handler(MessageHandler(new_messages & filters.TEXT, in_context(handlers.question)))
     application.add_handler(MessageHandler(new_messages & ~filters.TEXT, in_context(handlers.not_text)))
     application.add_error_handler(handlers.error)
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 import math
 from collections import OrderedDict
 from dataclasses import dataclass
+from itertools import accumulate
 from typing import Final
 
 import numpy as np
@@ -30,6 +31,10 @@ from bot.core.normalize import content_words, guess_language, normalize
 
 FloatArray = npt.NDArray[np.float64]
 _FUZZY_CACHE_SIZE: Final = 20_000
+_DENSE_CELLS: Final = 8_000_000
+"""Up to this many (word, example) cells, which words each example holds is also kept as a dense matrix (one
+byte a cell: 6.5 MB for the shipped knowledge base): a question then reads its rows in two NumPy calls, where
+the postings take a few dozen, and in the bot's process those calls cost more than the arithmetic."""
 """Question words remembered with their variants; enough for weeks of distinct words."""
 IntArray = npt.NDArray[np.int64]
 BoolMatrix = npt.NDArray[np.bool_]
@@ -174,6 +179,9 @@ class Matcher:
         # Inverted indexes: which examples, and which entries, use word w (sorted, for binary search).
         self._post_start, self._post_examples = _inverted_index(example_words, n_words)
         self._entry_post_start, self._entry_post = _inverted_index([sorted(e) for e in entry_sets], n_words)
+        dense = n_words * len(example_words) <= _DENSE_CELLS
+        self._example_dense = _dense(self._post_start, self._post_examples, len(example_words)) if dense else None
+        self._entry_dense = _dense(self._entry_post_start, self._entry_post, n_entries) if dense else None
 
         self._n_examples = len(example_words)
         self._example_entry: IntArray = np.array(example_entry, dtype=np.int64)
@@ -307,10 +315,16 @@ class Matcher:
         rare = lengths <= self._candidate_cap
         if not rare.any():
             rare[:] = True
-        marked = np.zeros(self._n_examples, dtype=bool)
-        marked[_gather(self._post_examples, self._post_start[cover[rare]], lengths[rare])] = True
-        candidates: IntArray = np.flatnonzero(marked)
-        in_example = _membership(self._post_examples, self._post_start, cover, candidates, self._n_examples)
+        candidates: IntArray
+        if self._example_dense is not None:
+            rows = self._example_dense[cover]
+            candidates = np.flatnonzero(rows[rare].any(axis=0))
+            in_example = rows[:, candidates]
+        else:
+            marked = np.zeros(self._n_examples, dtype=bool)
+            marked[_gather(self._post_examples, self._post_start[cover[rare]], lengths[rare])] = True
+            candidates = np.flatnonzero(marked)
+            in_example = _membership(self._post_examples, self._post_start, cover, candidates, self._n_examples)
 
         # One matrix operation per step rather than one per word: each question word's best variant, then
         # sums over the words in the question's order, so every score is the same float as word by word.
@@ -333,7 +347,11 @@ class Matcher:
         starts = np.flatnonzero(run_start)
         entries = candidate_entries[starts]
         best_example = np.maximum.reduceat(example_score, starts)
-        in_entry = _membership(self._entry_post, self._entry_post_start, cover, entries, len(self._entries))
+        in_entry = (
+            self._entry_dense[np.ix_(cover, entries)]
+            if self._entry_dense is not None
+            else _membership(self._entry_post, self._entry_post_start, cover, entries, len(self._entries))
+        )
         entry_coverage = variants.coverage(in_entry) / query_mass
         lam = self.settings.example_weight
         score = np.where(best_example > 0, lam * best_example + (1 - lam) * entry_coverage, 0.0)
@@ -427,6 +445,13 @@ def _inverted_index(documents: list[list[int]], n_words: int) -> tuple[IntArray,
     return start, flat
 
 
+def _dense(start: IntArray, flat: IntArray, size: int) -> BoolMatrix:
+    """The CSR postings as a matrix: row w, column d is whether document d holds word w."""
+    matrix = np.zeros((start.size - 1, size), dtype=bool)
+    matrix[np.repeat(np.arange(start.size - 1), np.diff(start)), flat] = True
+    return matrix
+
+
 def _gather(flat: IntArray, starts: IntArray, lengths: IntArray) -> IntArray:
     """``flat[starts[i]:starts[i] + lengths[i]]`` for every i, concatenated, without a slice per word."""
     total = int(lengths.sum())
@@ -487,20 +512,20 @@ class _Variants:
 
     @classmethod
     def of(cls, weighted: list[tuple[float, tuple[tuple[int, float], ...]]], row_of: dict[int, int]) -> _Variants:
-        rows = [row_of[w] for _, matches in weighted for w, _ in matches]
-        sims = [sim for _, matches in weighted for _, sim in matches]
-        counts = [len(matches) for _, matches in weighted]
+        starts = list(accumulate((len(matches) for _, matches in weighted[:-1]), initial=0))
         return cls(
             weights=np.array([weight for weight, _ in weighted], dtype=np.float64),
-            rows=np.array(rows, dtype=np.int64),
-            sims=np.array(sims, dtype=np.float64),
-            starts=np.concatenate(([0], np.cumsum(counts)[:-1])).astype(np.int64),
+            rows=np.array([row_of[w] for _, matches in weighted for w, _ in matches], dtype=np.int64),
+            sims=np.array([sim for _, matches in weighted for _, sim in matches], dtype=np.float64),
+            starts=np.array(starts, dtype=np.int64),
         )
 
     def coverage(self, member: BoolMatrix) -> FloatArray:
         """Per candidate: the sum over question words of weight x the best similarity of any of the word's
         variants the candidate holds."""
-        best = np.maximum.reduceat(self.sims[:, None] * member[self.rows], self.starts, axis=0)
+        best = self.sims[:, None] * member[self.rows]
+        if self.rows.size > self.starts.size:  # some word has several variants: keep the best of each
+            best = np.maximum.reduceat(best, self.starts, axis=0)
         return _sum_rows(self.weights[:, None] * best)
 
 

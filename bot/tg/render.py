@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+from functools import lru_cache
 from typing import Final
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
@@ -13,12 +14,23 @@ from bot.core.views import Button, OpenLink, Reply
 from bot.tg.callback_data import pack
 
 MESSAGE_LIMIT: Final = 4096
+RENDERED: Final = 1024
+"""Replies whose HTML and keyboard are kept: rendering is a pure function of the reply, and the same replies
+come back all the time (the knowledge base's answers, the menus; an alert is one message for every
+subscriber), so a reply is rendered once, not once per student. About a kilobyte each."""
 
 
 def keyboard(reply: Reply, lang: Lang | None = None) -> InlineKeyboardMarkup | None:
     if not reply.buttons:
         return None
-    return InlineKeyboardMarkup([[_button(button, lang) for button in row] for row in reply.buttons])
+    return _keyboard(reply.buttons, lang)
+
+
+@lru_cache(maxsize=RENDERED)
+def _keyboard(buttons: tuple[tuple[Button, ...], ...], lang: Lang | None) -> InlineKeyboardMarkup:
+    """One markup object shared by every message with these buttons: python-telegram-bot's objects are
+    immutable once built."""
+    return InlineKeyboardMarkup([[_button(button, lang) for button in row] for row in buttons])
 
 
 def _button(button: Button, lang: Lang | None) -> InlineKeyboardButton:
@@ -34,8 +46,13 @@ def html_chunks(reply: Reply, limit: int = MESSAGE_LIMIT) -> list[str]:
     longer than a message (never seen in practice) is sent as escaped plain text, cut anywhere but
     inside an HTML entity, so that every message stays valid HTML.
     """
+    return list(_html_chunks(reply.text, limit))
+
+
+@lru_cache(maxsize=RENDERED)
+def _html_chunks(text: str, limit: int) -> tuple[str, ...]:
     pieces: list[str] = []
-    for line in reply.text.strip().split("\n"):
+    for line in text.strip().split("\n"):
         rendered = markup.to_html(line) if line.strip() else ""
         if len(rendered) <= limit:
             pieces.append(rendered)
@@ -53,7 +70,7 @@ def html_chunks(reply: Reply, limit: int = MESSAGE_LIMIT) -> list[str]:
             current = piece
     if current is not None:
         chunks.append(current)
-    return [chunk.strip("\n") for chunk in chunks if chunk.strip()]
+    return tuple(chunk.strip("\n") for chunk in chunks if chunk.strip())
 
 
 def _cut(escaped: str, limit: int) -> list[str]:
