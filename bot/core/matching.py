@@ -27,7 +27,7 @@ from rapidfuzz import fuzz, process
 
 from bot.core.knowledge import Entry, KnowledgeBase
 from bot.core.languages import LANGUAGES, Lang, resolve_lang
-from bot.core.normalize import content_words, guess_language, normalize
+from bot.core.normalize import content_words, content_words_of, language_of, normalize
 
 FloatArray = npt.NDArray[np.float64]
 _FUZZY_CACHE_SIZE: Final = 20_000
@@ -193,6 +193,7 @@ class Matcher:
         self._entry_starts: IntArray = starts[self._entry_has_examples].astype(np.int64)
         self._keyword_entries = {word: np.array(sorted(e), dtype=np.int64) for word, e in entry_keywords.items()}
         self._candidate_cap = max(2_000, self._n_examples // 50)
+        self._every_word_rare = bool((np.diff(self._post_start) <= self._candidate_cap).all())
         # A question naming one programme ("... for mirai") is not about another programme's entries.
         programme_ids = sorted({entry.programme for entry in self._entries if entry.programme})
         self._programme_words: dict[str, str] = {}
@@ -225,8 +226,12 @@ class Matcher:
 
     def match(self, text: str) -> MatchResult:
         """Decide what the bot should do with this question."""
-        ranked, example_lang, evidence, named = self._rank(text, limit=self.settings.max_suggestions + 4)
-        lang = guess_language(text)
+        normalized = normalize(text)
+        tokens = normalized.split()
+        ranked, example_lang, evidence, named = self._rank_words(
+            normalized, tokens, limit=self.settings.max_suggestions + 4
+        )
+        lang = language_of(tokens)
         settings = self.settings
         if not ranked or ranked[0].score < settings.suggest_threshold * 100:
             return NoMatch(
@@ -284,8 +289,15 @@ class Matcher:
         """Entries sharing anything with the question, best first (the best ``limit`` if given), the
         language of the best example, the evidence (the summed weight of the question's known words), and
         the programmes the question names."""
-        query = content_words(text)[: self.settings.max_words]
-        named = self._named(query, normalize(text))
+        normalized = normalize(text)
+        return self._rank_words(normalized, normalized.split(), limit)
+
+    def _rank_words(
+        self, normalized: str, tokens: list[str], limit: int | None = None
+    ) -> tuple[list[Scored], Lang | None, float, frozenset[str]]:
+        """``_rank`` of the question normalised, and split into words."""
+        query = content_words_of(tokens)[: self.settings.max_words]
+        named = self._named(query, normalized)
         if not query or self._n_examples == 0:
             return [], None, 0.0, named
         query_mass = 0.0
@@ -311,16 +323,16 @@ class Matcher:
         # examples only score candidates found through rarer words; alone they cannot make a match worth
         # showing, and skipping their postings keeps a large knowledge base fast.
         cover: IntArray = np.fromiter(covered, dtype=np.int64, count=len(covered))
-        lengths = self._post_start[cover + 1] - self._post_start[cover]
-        rare = lengths <= self._candidate_cap
-        if not rare.any():
-            rare[:] = True
         candidates: IntArray
-        if self._example_dense is not None:
+        if self._example_dense is not None and self._every_word_rare:
             rows = self._example_dense[cover]
-            candidates = np.flatnonzero(rows[rare].any(axis=0))
+            candidates = np.flatnonzero(rows.any(axis=0))
             in_example = rows[:, candidates]
         else:
+            lengths = self._post_start[cover + 1] - self._post_start[cover]
+            rare = lengths <= self._candidate_cap
+            if not rare.any():
+                rare[:] = True
             marked = np.zeros(self._n_examples, dtype=bool)
             marked[_gather(self._post_examples, self._post_start[cover[rare]], lengths[rare])] = True
             candidates = np.flatnonzero(marked)
@@ -369,7 +381,10 @@ class Matcher:
             self._keyword_entries[w] for w, sim in covered.items() if sim >= 0.9 and w in self._keyword_entries
         ]
         if keyword_entries:
-            boosted = _members(np.unique(np.concatenate(keyword_entries)), entries)
+            with_keyword = np.zeros(len(self._entries), dtype=bool)
+            for ids in keyword_entries:
+                with_keyword[ids] = True
+            boosted = with_keyword[entries]
             score = np.where(boosted & (score > 0), score + self.settings.keyword_boost, score)
 
         top = int(np.argmax(example_score))
@@ -379,8 +394,10 @@ class Matcher:
             positive = positive[np.argpartition(-score[positive], limit - 1)[:limit]]
         order = positive[np.argsort(-score[positive], kind="stable")]
         ranked = [
-            Scored(self._entries[int(entries[i])], round(float(score[i]) * 100, 1), float(entry_coverage[i]))
-            for i in order
+            Scored(self._entries[entry], round(value * 100, 1), coverage)
+            for entry, value, coverage in zip(
+                entries[order].tolist(), score[order].tolist(), entry_coverage[order].tolist(), strict=True
+            )
         ]
         return ranked, example_lang, evidence, named
 
@@ -482,15 +499,6 @@ def _membership(flat: IntArray, start: IntArray, words: IntArray, candidates: In
         postings = flat[start[words[row]] : start[words[row] + 1]]
         positions = np.minimum(np.searchsorted(postings, candidates), postings.size - 1)
         found[row] = postings[positions] == candidates
-    return found
-
-
-def _members(sorted_ids: IntArray, candidates: IntArray) -> npt.NDArray[np.bool_]:
-    """For each candidate, whether it is in ``sorted_ids`` (both sorted): a binary search, not a scan."""
-    if sorted_ids.size == 0:
-        return np.zeros(candidates.size, dtype=bool)
-    positions = np.minimum(np.searchsorted(sorted_ids, candidates), sorted_ids.size - 1)
-    found: npt.NDArray[np.bool_] = sorted_ids[positions] == candidates
     return found
 
 

@@ -63,15 +63,22 @@ def words(text: str) -> list[str]:
 
 def content_words(text: str) -> list[str]:
     """Normalised words without function words of any supported language, in order, without repeats."""
-    seen: dict[str, None] = {}
-    for word in words(text):
-        if word not in ALL_STOP_WORDS:
-            seen.setdefault(word, None)
-    return list(seen)
+    return content_words_of(words(text))
+
+
+def content_words_of(tokens: list[str]) -> list[str]:
+    """``content_words`` of text already split by ``words`` (a caller that needs both normalises once)."""
+    return list(dict.fromkeys(word for word in tokens if word not in ALL_STOP_WORDS))
 
 
 _FOLDED_STOP_WORDS: Final[dict[Lang, frozenset[str]]] = {
     lang: frozenset(fold(word) for word in STOP_WORDS[lang]) for lang in LANGUAGES
+}
+
+
+_STOP_WORD_LANGUAGES: Final[dict[str, tuple[Lang, ...]]] = {
+    word: tuple(lang for lang in LANGUAGES if word in _FOLDED_STOP_WORDS[lang])
+    for word in frozenset().union(*_FOLDED_STOP_WORDS.values())
 }
 
 
@@ -81,8 +88,15 @@ def guess_language(text: str) -> Lang | None:
     Function words are the most reliable cue in short chat messages; a tie (say "MIRAI age?") is
     left undecided for the caller to resolve from other evidence.
     """
-    tokens = words(text)
-    counts = {lang: sum(token in _FOLDED_STOP_WORDS[lang] for token in tokens) for lang in LANGUAGES}
+    return language_of(words(text))
+
+
+def language_of(tokens: list[str]) -> Lang | None:
+    """``guess_language`` of text already split by ``words``: one look-up a word, not one a word and language."""
+    counts = dict.fromkeys(LANGUAGES, 0)
+    for token in tokens:
+        for lang in _STOP_WORD_LANGUAGES.get(token, ()):
+            counts[lang] += 1
     ranked = sorted(counts.items(), key=lambda item: item[1], reverse=True)
     (best, best_count), (_, second_count) = ranked[0], ranked[1]
     return best if best_count > second_count else None
