@@ -8,6 +8,7 @@ Bot API server.
 from __future__ import annotations
 
 import asyncio
+import io
 import json
 import signal
 import socket
@@ -28,7 +29,7 @@ from bot.core.engine import Engine
 from bot.core.errors import BotError
 from bot.health import health_report
 from bot.storage import Database
-from bot.tg.webhook import SECRET_HEADER, RefusalLog, WebServer, running, serve, webhook_problem
+from bot.tg.webhook import MAX_BODY, SECRET_HEADER, RefusalLog, WebServer, running, serve, webhook_problem
 from tests.conftest import settings_for
 from tests.fake_bot_api import FakeBotApi
 
@@ -110,7 +111,8 @@ class WebhookBot:
         if secret is not None:
             headers[SECRET_HEADER] = secret
         data = body if isinstance(body, bytes) else json.dumps(body).encode()
-        async with self.http.post(self.base + path, data=data, headers=headers) as response:
+        # A file-like body: aiohttp warns that large raw bytes might block its event loop.
+        async with self.http.post(self.base + path, data=io.BytesIO(data), headers=headers) as response:
             await response.read()
             return response.status
 
@@ -455,6 +457,18 @@ async def test_deeply_nested_json_is_a_bad_request_not_a_500(
     async with webhook_bot(fake_api, engine) as bot:
         assert await bot.post(deep) == 400
         assert await bot.post(deep_update) == 400
+        assert await bot.post(command_update("/start")) == 200
+        await fake_api.next_reply(USER)
+    assert not [record for record in caplog.records if record.exc_info], "a traceback was logged"
+
+
+async def test_a_body_over_the_limit_is_too_large_not_a_500(
+    fake_api: FakeBotApi, engine: Engine, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A body past MAX_BODY (1 MB; Telegram's updates are far smaller) is answered 413 without a traceback."""
+    huge = b'{"update_id": 1, "message": {"text": "' + b"x" * (MAX_BODY + 1) + b'"}}'
+    async with webhook_bot(fake_api, engine) as bot:
+        assert await bot.post(huge) == 413
         assert await bot.post(command_update("/start")) == 200
         await fake_api.next_reply(USER)
     assert not [record for record in caplog.records if record.exc_info], "a traceback was logged"
