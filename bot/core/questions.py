@@ -14,6 +14,8 @@ from bot.core.matching import Matcher, MatchResult
 
 def clean(text: str) -> str:
     """Drop control and format characters (zero-width, bidi) that would confuse matching."""
+    if text.isprintable():  # no character of category C (nor a line break or an unusual space): nothing to drop
+        return text
     return "".join(ch if unicodedata.category(ch)[0] != "C" or ch in "\n\t" else " " for ch in text)
 
 

@@ -1,5 +1,8 @@
 """Every channel prepares a question the same way before matching."""
 
+import sys
+import unicodedata
+
 import pytest
 
 from bot.core.engine import Engine
@@ -15,6 +18,18 @@ NOISY = [
 def test_control_and_format_characters_become_spaces() -> None:
     """Zero-width and bidi characters would glue or split words; line breaks and tabs stay."""
     assert clean("mi\u200brai\u202eage\nok\t!") == "mi rai age\nok\t!"
+
+
+def test_every_character_is_kept_or_dropped_by_its_unicode_category() -> None:
+    """Whatever the shortcut for ordinary text, each code point is dropped exactly when its category is C
+    (control, format, surrogate, private use, unassigned), line breaks and tabs excepted."""
+    wrong = [
+        code
+        for code in range(sys.maxunicode + 1)
+        if clean(f"a{chr(code)}b")
+        != ("a b" if unicodedata.category(chr(code))[0] == "C" and chr(code) not in "\n\t" else f"a{chr(code)}b")
+    ]
+    assert wrong == []
 
 
 @pytest.mark.parametrize(("plain", "noisy"), NOISY)
