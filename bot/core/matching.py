@@ -18,7 +18,6 @@ from __future__ import annotations
 import math
 from collections import OrderedDict
 from dataclasses import dataclass
-from itertools import accumulate
 from typing import Final
 
 import numpy as np
@@ -360,7 +359,7 @@ class Matcher:
         entries = candidate_entries[starts]
         best_example = np.maximum.reduceat(example_score, starts)
         in_entry = (
-            self._entry_dense[np.ix_(cover, entries)]
+            self._entry_dense[cover][:, entries]
             if self._entry_dense is not None
             else _membership(self._entry_post, self._entry_post_start, cover, entries, len(self._entries))
         )
@@ -518,22 +517,39 @@ class _Variants:
     sims: FloatArray
     starts: IntArray
 
+    several: tuple[tuple[int, int, int], ...]
+    """(word, first row, end row) of each word with more than one variant."""
+
     @classmethod
     def of(cls, weighted: list[tuple[float, tuple[tuple[int, float], ...]]], row_of: dict[int, int]) -> _Variants:
-        starts = list(accumulate((len(matches) for _, matches in weighted[:-1]), initial=0))
+        weights: list[float] = []
+        rows: list[int] = []
+        sims: list[float] = []
+        starts: list[int] = []
+        several: list[tuple[int, int, int]] = []
+        for word, (weight, matches) in enumerate(weighted):
+            weights.append(weight)
+            starts.append(len(rows))
+            if len(matches) > 1:
+                several.append((word, len(rows), len(rows) + len(matches)))
+            for w, sim in matches:
+                rows.append(row_of[w])
+                sims.append(sim)
         return cls(
-            weights=np.array([weight for weight, _ in weighted], dtype=np.float64),
-            rows=np.array([row_of[w] for _, matches in weighted for w, _ in matches], dtype=np.int64),
-            sims=np.array([sim for _, matches in weighted for _, sim in matches], dtype=np.float64),
+            weights=np.array(weights, dtype=np.float64),
+            rows=np.array(rows, dtype=np.int64),
+            sims=np.array(sims, dtype=np.float64),
             starts=np.array(starts, dtype=np.int64),
+            several=tuple(several),
         )
 
     def coverage(self, member: BoolMatrix) -> FloatArray:
         """Per candidate: the sum over question words of weight x the best similarity of any of the word's
         variants the candidate holds."""
-        best = self.sims[:, None] * member[self.rows]
-        if self.rows.size > self.starts.size:  # some word has several variants: keep the best of each
-            best = np.maximum.reduceat(best, self.starts, axis=0)
+        by_variant = self.sims[:, None] * member[self.rows]
+        best = by_variant[self.starts]  # a word's first variant; the best of several is taken below
+        for word, first, end in self.several:
+            best[word] = np.maximum.reduce(by_variant[first:end], axis=0)
         return _sum_rows(self.weights[:, None] * best)
 
 
