@@ -196,7 +196,9 @@ def programme_menu_labels(knowledge: KnowledgeBase, programme_id: str, lang: Lan
 def main_menu_labels(knowledge: KnowledgeBase, lang: Lang) -> list[str]:
     quiz = [t(lang, "✅ Check my eligibility")] if knowledge.quizzes else []
     programmes = [p.name[lang] for p in knowledge.programmes]
-    return programmes + quiz + [e.title[lang] for e in knowledge.topics_of(None)]
+    # The quiz is offered once: the entry describing it is not a second button beside "Check my eligibility".
+    general = [e for e in knowledge.topics_of(None) if not (quiz and e.id == "bot.eligibility_quiz")]
+    return programmes + quiz + [e.title[lang] for e in general]
 
 
 def assert_shows_entry(seen: Seen, knowledge: KnowledgeBase, entry: Entry, lang: Lang) -> None:
