@@ -505,6 +505,22 @@ class Storage:
         values = {"state": "sent", "sent_at": self._clock(), "last_error": None}
         return await self._mark(delivery_id, "mark a delivery sent", **values)
 
+    async def mark_sent_many(self, delivery_ids: Collection[int]) -> int:
+        """``mark_sent`` for many deliveries in one transaction (a statement per ``BATCH``); how many were
+        marked. A broadcast records its sent messages this way: one write for many messages, not one each."""
+        marked = 0
+        values = {"state": "sent", "sent_at": self._clock(), "last_error": None}
+        async with self._transaction("mark deliveries sent") as connection:
+            for batch in _batches(delivery_ids):
+                statement = (
+                    update(Delivery)
+                    .where(Delivery.id.in_(batch), Delivery.state != "sent")
+                    .values(**values)
+                    .returning(Delivery.id)
+                )
+                marked += len((await connection.execute(statement)).all())
+        return marked
+
     async def mark_failed(self, delivery_id: int, error: str) -> bool:
         """Give up on a delivery for good, keeping why; never overrides one already sent."""
         return await self._mark(delivery_id, "mark a delivery failed", state="failed", last_error=error[:ERROR_LENGTH])

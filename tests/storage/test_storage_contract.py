@@ -17,6 +17,7 @@ from sqlalchemy import func, inspect, select, text
 from bot.storage import Database, Storage, StorageError
 from bot.storage.database import alembic_config
 from bot.storage.models import Base, QuestionLog
+from bot.storage.repository import BATCH
 from tests.storage.conftest import TEST_DATABASE_URL, Backend, FakeClock
 
 HEAD = ScriptDirectory.from_config(alembic_config()).get_current_head()
@@ -208,6 +209,25 @@ class TestStorageContract:
         assert await storage.claim("worker", 10, STALE) == []
         assert await storage.delivery_counts("mirai:w:opens") == {"pending": 0, "claimed": 0, "sent": 1, "failed": 1}
         assert await storage.delivery_counts("other") == {"pending": 0, "claimed": 0, "sent": 0, "failed": 0}
+
+    async def test_mark_sent_many(self, storage: Storage):
+        """Many deliveries are recorded as sent at once, past one statement's worth; one already sent is not
+        counted again, and none of them can be claimed again."""
+        chats = range(1, BATCH + 3)
+        for chat_id in chats:
+            await storage.subscribe(chat_id, "mirai")
+        await storage.enqueue("mirai:w:opens", list(chats))
+        claims = await storage.claim("worker", BATCH + 2, STALE)
+        assert await storage.mark_sent(claims[0].id) is True
+        assert await storage.mark_sent_many([claim.id for claim in claims]) == BATCH + 1
+        assert await storage.mark_sent_many([]) == 0
+        assert await storage.delivery_counts("mirai:w:opens") == {
+            "pending": 0,
+            "claimed": 0,
+            "sent": BATCH + 2,
+            "failed": 0,
+        }
+        assert await storage.claim("worker", 10, timedelta(0)) == []  # not even as stale claims
 
     async def test_release_puts_deliveries_back(self, storage: Storage):
         """A released delivery, or all of a worker's at shutdown, can be claimed again at once."""

@@ -24,6 +24,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from icalendar import Calendar
+from sqlalchemy import event
 from telegram import Bot
 
 from bot.app import build_application
@@ -670,3 +671,36 @@ async def test_two_dispatchers_on_one_database_never_send_twice(
 
     sent = Counter(call.chat_id for call in fake_api.calls_to("sendMessage"))
     assert sent == Counter(subscribers)  # one sendMessage per chat: none missed, none twice, none failed
+
+
+async def test_a_broadcast_records_its_sent_messages_a_batch_at_a_time(
+    fake_api: FakeBotApi, knowledge: Path, far_window: Win
+) -> None:
+    """Sent deliveries are recorded in one write per claimed batch (not one write transaction per message, which
+    held a paid broadcast far below its rate), before the next batch is claimed: each subscriber gets one
+    message and every delivery ends up recorded as sent."""
+    subscribers = list(range(9001, 9061))
+    writes = 0
+
+    def count(_conn: object, _cursor: object, statement: str, *_: object) -> None:
+        nonlocal writes
+        writes += statement.lstrip().startswith("UPDATE deliveries") and "sent_at" in statement
+
+    async with serve(fake_api, write_knowledge(knowledge, far_window), alert_jobs=False) as app:
+        services = services_of(app)
+        await add_subscribers(services.storage, subscribers)
+        # No timed write during the run: only the batches' own writes are counted.
+        alerts = dispatcher(
+            services.engine, services.storage, after_opening(far_window), "w", batch_size=25, mark_interval=3600
+        )
+        event.listen(services.database.engine.sync_engine, "before_cursor_execute", count)
+        try:
+            report = await alerts.run(TelegramSender(app.bot))
+        finally:
+            event.remove(services.database.engine.sync_engine, "before_cursor_execute", count)
+        assert (report.queued, report.sent) == (60, 60)
+        assert (await services.storage.delivery_counts())["sent"] == 60
+    assert writes == 3  # batches of 25, 25 and 10
+    assert Counter(call.chat_id for chat_id in subscribers for call in alerts_to(fake_api, chat_id)) == dict.fromkeys(
+        subscribers, 1
+    )
