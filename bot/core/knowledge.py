@@ -10,45 +10,26 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from functools import cached_property
-from typing import TYPE_CHECKING, Annotated, Final, Literal
+from typing import Annotated, Final, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+from pydantic import Field, StringConstraints, field_validator
 
 from bot.core.languages import LANGUAGES, Lang
+from bot.core.quiz import Quiz
+from bot.core.text import EntryId, FrozenModel, NonEmpty, Text
+from bot.core.windows import WindowSpec
 
-if TYPE_CHECKING:
-    from bot.core.quiz import Quiz
-    from bot.core.windows import WindowSpec
-
-ENTRY_ID_PATTERN: Final = r"^[a-z][a-z0-9_]*(\.[a-z0-9_]+)*$"
 ANSWER_MAX_CHARS: Final = 3500
 """Room is left under Telegram's 4,096 characters for the title, the source line and HTML tags."""
 FIRST_SCREEN_CHARS: Final = 700
 """An answer as shown (``markup.shown``) fits one phone screen with its title and source line; the rest of
 what there is to say goes in ``details``, behind a "More details" button."""
 
-NonEmpty = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
-EntryId = Annotated[str, StringConstraints(pattern=ENTRY_ID_PATTERN)]
 EntryKind = Literal["answer", "redirect", "smalltalk"]
 ThemeId = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]*$")]
 
 
-class _Model(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-
-class Text(_Model):
-    """A text in every language the bot speaks."""
-
-    en: NonEmpty
-    fr: NonEmpty
-    nl: NonEmpty
-
-    def __getitem__(self, lang: Lang) -> str:
-        return str(getattr(self, lang))
-
-
-class Examples(_Model):
+class Examples(FrozenModel):
     """Example questions per language: the phrasings the matcher learns from."""
 
     en: tuple[NonEmpty, ...] = Field(min_length=1)
@@ -65,7 +46,7 @@ class Examples(_Model):
                 yield lang, question
 
 
-class Source(_Model):
+class Source(FrozenModel):
     """Where a fact comes from and which year or edition it describes."""
 
     title: NonEmpty
@@ -83,7 +64,7 @@ class Source(_Model):
         return str(value) if isinstance(value, int | date) and not isinstance(value, bool) else value
 
 
-class Entry(_Model):
+class Entry(FrozenModel):
     """One knowledge entry: a topic a student can ask about, and its answer."""
 
     id: EntryId
@@ -133,7 +114,7 @@ class Entry(_Model):
         return self.kind == "answer"
 
 
-class Programme(_Model):
+class Programme(FrozenModel):
     """An exchange programme: its name, its one-line summary, and (in its file) its entries."""
 
     id: Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]*$", max_length=16)]

@@ -14,10 +14,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Annotated, Final, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import Field, StringConstraints
 
 from bot.core.errors import QuizError
-from bot.core.knowledge import EntryId, Text
+from bot.core.text import EntryId, FrozenModel, Text
 
 QuizToken = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]*$", max_length=32)]
 END: Final = "end"
@@ -28,11 +28,7 @@ MAX_DEPTH: Final = 24
 """The most questions on one path: each answer takes one character of Telegram's 64-byte callback data."""
 
 
-class _Model(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-
-class Option(_Model):
+class Option(FrozenModel):
     answer: QuizToken
     label: Text | None = None
     fails: Text | None = None
@@ -51,7 +47,7 @@ class Option(_Model):
         return "check" if self.check is not None else "pass"
 
 
-class Question(_Model):
+class Question(FrozenModel):
     id: QuizToken
     ask: Text
     about: EntryId | None = None
@@ -61,7 +57,7 @@ class Question(_Model):
         return next((o for o in self.options if o.answer == answer), None)
 
 
-class JointFailure(_Model):
+class JointFailure(FrozenModel):
     """Answers that fail a requirement only when they are all given; each one alone is a point to check.
 
     For a requirement whose halves the source joins ambiguously (MIRAI 4: "... more than six months. Or had
@@ -74,7 +70,7 @@ class JointFailure(_Model):
     """The reason, for the verdict; it replaces the "to check" points of the answers it names."""
 
 
-class Quiz(_Model):
+class Quiz(FrozenModel):
     """One programme's quiz. ``programme`` and ``version`` are set by the loader."""
 
     requirements: EntryId | None = None

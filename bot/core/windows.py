@@ -13,17 +13,15 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, StringConstraints, field_validator
+from pydantic import StringConstraints, field_validator
 
-from bot.core.knowledge import Text
+from bot.core.text import FrozenModel, Text
 
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 WindowId = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9_-]*$", max_length=40)]
 
 
-class WindowSpec(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
+class WindowSpec(FrozenModel):
     id: WindowId
     opens: datetime | date
     closes: datetime | date

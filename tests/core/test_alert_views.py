@@ -31,8 +31,9 @@ from bot.core.alert_views import (
 from bot.core.alerts import Alert, plan
 from bot.core.calendar_file import PRODUCT_ID, calendar_file
 from bot.core.i18n import t
-from bot.core.knowledge import KnowledgeBase, Text
+from bot.core.knowledge import KnowledgeBase
 from bot.core.languages import LANGUAGES
+from bot.core.text import Text
 from bot.core.views import (
     QuizStep,
     Reply,

@@ -11,8 +11,9 @@ from rapidfuzz import fuzz, process
 from bot.core.conversation import reply_to_question
 from bot.core.evaluation import LabelledQuestion, describe, evaluate, outcome_table
 from bot.core.evaluation import outcome as outcome_of
-from bot.core.knowledge import Entry, Examples, KnowledgeBase, Programme, Text
+from bot.core.knowledge import Entry, Examples, KnowledgeBase, Programme
 from bot.core.matching import Answer, Matcher, Suggestions
+from bot.core.text import Text
 from bot.core.views import ShowEntry
 
 

@@ -21,10 +21,11 @@ import pytest
 from bot.core import quiz_views
 from bot.core.engine import Engine
 from bot.core.i18n import t
-from bot.core.knowledge import KnowledgeBase, Text
+from bot.core.knowledge import KnowledgeBase
 from bot.core.languages import LANGUAGES, Lang
 from bot.core.markup import shown
 from bot.core.quiz import Progress, Quiz, Verdict, paths, replay, verdict
+from bot.core.text import Text
 from bot.core.views import Reply
 from bot.tg.render import MESSAGE_LIMIT, html_chunks
 from tests.fake_bot_api import parse_html

@@ -14,8 +14,8 @@ from zoneinfo import ZoneInfo
 import pytest
 from pydantic import ValidationError
 
-from bot.core.knowledge import Text
 from bot.core.loading import load_knowledge
+from bot.core.text import Text
 from bot.core.windows import Window, WindowSpec, resolve
 from tests.core.test_loading import entry, line_of, problems_of, programme, render, texts, write
 
