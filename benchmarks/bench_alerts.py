@@ -387,7 +387,7 @@ async def main_async(args: argparse.Namespace) -> int:
         await stack.enter_async_context(application)  # initialize (getMe) and, at the end, shutdown
         limiter = application.bot.rate_limiter
         if isinstance(limiter, PacedRateLimiter):
-            limiter.set_rate(settings.send_rate_per_second)  # as bot.tg.webhook.running does at start
+            limiter.set_rate(settings.send_rate_per_second)  # as bot.tg.serve.running does at start
         retries = getattr(limiter, "max_retries", getattr(limiter, "_max_retries", "?"))
         base = getattr(limiter, "_base_limiter", None)
         overall = f"overall {base.max_rate:g} per {base.time_period:g} s, " if base is not None else ""

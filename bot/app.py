@@ -1,4 +1,4 @@
-"""Composition root: builds the engine and the python-telegram-bot Application, and runs it."""
+"""Composition root: builds the services and the python-telegram-bot Application (``bot.process`` runs it)."""
 
 from __future__ import annotations
 
@@ -9,11 +9,10 @@ import os
 import secrets
 import signal
 import socket
-import sys
 from dataclasses import dataclass, field
 from datetime import timedelta
 from functools import partial
-from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from telegram import BotCommand, LinkPreviewOptions
@@ -34,7 +33,8 @@ from bot.core.errors import KnowledgeError, ReloadInProgress, ReloadTimeout
 from bot.core.i18n import N_, t
 from bot.core.languages import LANGUAGES, Lang
 from bot.delivery import AlertDispatcher
-from bot.logs import in_context, setup_logging
+from bot.health import health_report
+from bot.logs import in_context
 from bot.storage import Database, Storage
 from bot.storage.question_writer import QuestionWriter
 from bot.storage.repository import USER_CACHE_SECONDS
@@ -47,11 +47,10 @@ from bot.tg.inprocess import InProcessBotApi
 from bot.tg.jobs import schedule_alerts, schedule_housekeeping, wake_dispatcher
 from bot.tg.page_watch import StaffNotifier, schedule_page_watch
 from bot.tg.rate_limit import PacedRateLimiter
+from bot.tg.serve import Health, scheduler_running
 from bot.watcher import PageWatcher
 
 log = logging.getLogger(__name__)
-
-PID_FILE = "bot.pid"
 
 COMMANDS: tuple[tuple[str, str], ...] = (
     ("start", N_("Main menu")),
@@ -92,6 +91,21 @@ def build_services(settings: Settings, engine: Engine) -> Services:
     )
     watcher = PageWatcher(storage, engine, settings.watch_url) if settings.watch_url is not None else None
     return Services(settings, engine, database, storage, dispatcher, watcher)
+
+
+def health_of(application: Application, services: Services) -> Health:  # type: ignore[type-arg]
+    """What ``/healthz`` reports; the services are read at each request, not when the server starts."""
+
+    async def report() -> dict[str, Any]:
+        return await health_report(
+            services.engine,
+            services.database,
+            scheduler_running=scheduler_running(application),
+            storage=services.storage,
+            watch_url=services.watcher.url if services.watcher is not None else None,
+        )
+
+    return report
 
 
 def build_application(
@@ -245,52 +259,3 @@ async def _post_shutdown(application: Application, *, services: Services) -> Non
 
 def _commands(lang: Lang) -> list[BotCommand]:
     return [BotCommand(name, t(lang, description)) for name, description in COMMANDS]
-
-
-def run(settings: Settings) -> int:
-    """Run the bot (long polling, or a webhook when WEBHOOK_URL is set) until SIGTERM/SIGINT; without a token,
-    offer the console chat."""
-    from telegram.error import TelegramError
-
-    from bot.tg.webhook import serve, webhook_problem
-
-    setup_logging(settings.log_level, settings.log_format)
-    try:
-        engine = Engine(settings.knowledge_dir)
-    except KnowledgeError as exc:
-        print(exc.report(), file=sys.stderr)
-        print("The bot did not start: fix the knowledge base (python -m bot check-knowledge).", file=sys.stderr)
-        return 1
-    if settings.telegram_bot_token is None:
-        from bot.console import chat
-
-        return chat(settings, engine=engine, reason="TELEGRAM_BOT_TOKEN is not set")
-    if problem := webhook_problem(settings):
-        print(f"The bot did not start: {problem}", file=sys.stderr)
-        return 2
-    services = build_services(settings, engine)
-    application = build_application(settings, engine, services)
-    pid_file = write_pid_file(settings.data_dir)
-    snapshot = engine.snapshot
-    log.info("starting: %d entries, knowledge version %s", len(snapshot.knowledge.entries), snapshot.knowledge.version)
-    try:
-        asyncio.run(serve(application, settings, services))
-    except TelegramError as exc:  # logged, not printed: the log filter hides a token in the message
-        log.error(
-            "The bot stopped on a Telegram error (%s: %s). Check TELEGRAM_BOT_TOKEN, TELEGRAM_API_BASE_URL,"
-            " WEBHOOK_URL and the network.",
-            type(exc).__name__,
-            exc,
-        )
-        return 1
-    finally:
-        pid_file.unlink(missing_ok=True)
-    return 0
-
-
-def write_pid_file(data_dir: Path) -> Path:
-    """Where `python -m bot reload` finds the running bot."""
-    data_dir.mkdir(parents=True, exist_ok=True)
-    path = data_dir / PID_FILE
-    path.write_text(f"{os.getpid()}\n", encoding="ascii")
-    return path

@@ -129,7 +129,7 @@ def _reload(args: argparse.Namespace) -> int:
     import os
     import signal
 
-    from bot.app import PID_FILE
+    from bot.process import PID_FILE
 
     settings = Settings()
     knowledge = load_knowledge(_knowledge_dir(args.knowledge))  # refuse before disturbing the bot
@@ -222,7 +222,7 @@ def _eval(args: argparse.Namespace) -> int:
 
 
 def _run() -> int:
-    from bot.app import run
+    from bot.process import run
 
     return run(Settings())
 

@@ -71,7 +71,7 @@ async def polling(application: Application) -> AsyncIterator[Application]:
             await application.updater.stop()
             services = application.bot_data.get("services")
             if services is not None:
-                services.dispatcher.stop()  # as bot.tg.webhook.running does before stopping
+                services.dispatcher.stop()  # as bot.tg.serve.running does before stopping
             await application.stop()
             if application.post_shutdown is not None:
                 await application.post_shutdown(application)

@@ -1,6 +1,6 @@
 """Webhook mode end to end on 127.0.0.1: Telegram's side is played by HTTP posts, outgoing calls go to the fake API.
 
-The real Application runs inside ``bot.tg.webhook.running`` (or ``serve``, for the signal) with its own aiohttp
+The real Application runs inside ``bot.tg.serve.running`` (or ``serve``, for the signal) with its own aiohttp
 server on a free port; updates are posted to it as Telegram would, and the bot's answers are read on the fake
 Bot API server.
 """
@@ -22,16 +22,17 @@ import pytest
 from pydantic import SecretStr, ValidationError
 from telegram.ext import Application
 
-from bot.app import Services, build_application, build_services
+from bot.app import Services, build_application, build_services, health_of
 from bot.cli import main as cli_main
 from bot.config import Settings
 from bot.core.engine import Engine
 from bot.core.errors import BotError
 from bot.health import health_report
 from bot.storage import Database
-from bot.tg.webhook import MAX_BODY, SECRET_HEADER, RefusalLog, WebServer, running, serve, webhook_problem
+from bot.tg.serve import MAX_BODY, SECRET_HEADER, RefusalLog, WebServer, serve, webhook_problem
 from tests.conftest import settings_for
 from tests.fake_bot_api import FakeBotApi
+from tests.tg.bots import running_bot
 
 JSON = dict[str, Any]
 App = Application[Any, Any, Any, Any, Any, Any]
@@ -89,7 +90,7 @@ async def webhook_bot(api: FakeBotApi, engine: Engine, **overrides: object) -> A
     """The bot running in webhook mode, with an HTTP client to post to it; stopped cleanly on exit."""
     settings = webhook_settings(api, **overrides)
     application, services = bot_for(settings, engine)
-    async with running(application, settings, services) as server, aiohttp.ClientSession() as http:
+    async with running_bot(application, settings, services) as server, aiohttp.ClientSession() as http:
         assert server is not None
         yield WebhookBot(application, services, server, http)
 
@@ -274,7 +275,7 @@ async def test_polling_mode_serves_healthz_on_health_port(fake_api: FakeBotApi, 
     port = free_port()
     settings = settings_for(fake_api, webhook_listen="127.0.0.1", health_port=port)
     application, services = bot_for(settings, engine)
-    async with running(application, settings, services) as server, aiohttp.ClientSession() as http:
+    async with running_bot(application, settings, services) as server, aiohttp.ClientSession() as http:
         assert server is not None
         assert server.addresses == [("127.0.0.1", port)]
         fake_api.send_text("/start", user_id=USER)
@@ -291,7 +292,7 @@ async def test_polling_mode_without_health_port_has_no_server(fake_api: FakeBotA
     """By default (no HEALTH_PORT) polling mode opens no port."""
     settings = settings_for(fake_api)
     application, services = bot_for(settings, engine)
-    async with running(application, settings, services) as server:
+    async with running_bot(application, settings, services) as server:
         assert server is None
         fake_api.send_text("/start", user_id=USER)
         await fake_api.next_reply(USER)
@@ -340,7 +341,15 @@ async def test_sigterm_stops_the_bot_cleanly(fake_api: FakeBotApi, engine: Engin
     settings = webhook_settings(fake_api)
     application, services = bot_for(settings, engine)
     started: asyncio.Future[WebServer | None] = asyncio.get_running_loop().create_future()
-    task = asyncio.create_task(serve(application, settings, services, ready=started.set_result))
+    task = asyncio.create_task(
+        serve(
+            application,
+            settings,
+            health=health_of(application, services),
+            on_stopping=services.dispatcher.stop,
+            ready=started.set_result,
+        )
+    )
     either: set[asyncio.Future[Any]] = {started, task}
     await asyncio.wait(either, timeout=10, return_when=asyncio.FIRST_COMPLETED)
     if task.done():
@@ -370,7 +379,7 @@ async def test_a_port_in_use_is_reported_and_everything_is_released(fake_api: Fa
         settings = webhook_settings(fake_api, webhook_port=port)
         application, services = bot_for(settings, engine)
         with pytest.raises(BotError, match=f"cannot listen on 127.0.0.1:{port}"):
-            async with running(application, settings, services):
+            async with running_bot(application, settings, services):
                 pass
     assert not application.running
     assert not fake_api.calls_to("setWebhook")
@@ -403,7 +412,7 @@ async def test_running_refuses_a_webhook_without_a_secret(fake_api: FakeBotApi, 
     settings = settings_for(fake_api, webhook_url=PUBLIC_URL)
     application, services = bot_for(settings, engine)
     with pytest.raises(ValueError, match="WEBHOOK_SECRET is required"):
-        async with running(application, settings, services):
+        async with running_bot(application, settings, services):
             pass
     assert not fake_api.calls
 

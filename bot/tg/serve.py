@@ -1,4 +1,4 @@
-"""Running the bot: long polling or Telegram's webhook, a small aiohttp server for both, and a clean stop.
+"""Serving the bot: long polling or Telegram's webhook, a small aiohttp server for both, and a clean stop.
 
 Webhook mode (``WEBHOOK_URL`` set): our own aiohttp server, not python-telegram-bot's tornado one, so that the
 same server also answers ``GET /healthz``. ``POST <path of WEBHOOK_URL>`` takes an update only with the right
@@ -10,6 +10,9 @@ secret and the update types. Polling mode: python-telegram-bot's updater, and ``
 Stopping (SIGTERM, SIGINT, or leaving ``running``): the server stops taking requests and lets the ones in
 progress finish, polling stops, ``application.stop()`` lets the queued updates, in-flight handlers and jobs
 finish, then post_shutdown releases delivery claims and closes the database.
+
+The server is handed what it uses as callables (``health`` for ``/healthz``, ``on_stopping`` before the
+application stops), not the composition root's services, so that it imports nothing from ``bot.app``.
 """
 
 from __future__ import annotations
@@ -20,9 +23,9 @@ import hmac
 import logging
 import signal
 import time
-from collections.abc import AsyncIterator, Callable, Iterable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from http import HTTPStatus
-from typing import TYPE_CHECKING, Any, Final
+from typing import Any, Final
 
 from aiohttp import web
 from telegram import Update
@@ -30,12 +33,9 @@ from telegram.ext import Application
 
 from bot.config import HEALTH_PATH, WEBHOOK_SECRET_PATTERN, Settings
 from bot.core.errors import BotError
-from bot.health import health_report, is_healthy
+from bot.health import is_healthy
 from bot.logs import redact
 from bot.tg.rate_limit import PacedRateLimiter
-
-if TYPE_CHECKING:
-    from bot.app import Services
 
 log = logging.getLogger(__name__)
 
@@ -48,6 +48,8 @@ REFUSALS_EVERY: Final = 60.0
 SHUTDOWN_TIMEOUT: Final = 10.0
 
 App = Application[Any, Any, Any, Any, Any, Any]
+Health = Callable[[], Awaitable[dict[str, Any]]]
+"""Makes the ``/healthz`` report (``bot.health.health_report``'s shape)."""
 
 
 class RefusalLog:
@@ -85,12 +87,12 @@ class WebServer:
     """``GET /healthz`` and, with a webhook path and secret, ``POST <path>`` for Telegram's updates."""
 
     def __init__(
-        self, application: App, services: Services, *, webhook_path: str | None = None, secret: str | None = None
+        self, application: App, health: Health, *, webhook_path: str | None = None, secret: str | None = None
     ) -> None:
         if (webhook_path is None) != (secret is None):
             raise ValueError("a webhook needs both its path and its secret")
         self.application = application
-        self.services = services
+        self._report = health
         self._secret = secret.encode() if secret is not None else None
         self._healthy: bool | None = None
         app = web.Application(client_max_size=MAX_BODY)
@@ -120,13 +122,7 @@ class WebServer:
         await self._runner.cleanup()
 
     async def _health(self, request: web.Request) -> web.Response:
-        report = await health_report(
-            self.services.engine,
-            self.services.database,
-            scheduler_running=scheduler_running(self.application),
-            storage=self.services.storage,
-            watch_url=self.services.watcher.url if self.services.watcher is not None else None,
-        )
+        report = await self._report()
         healthy = is_healthy(report)
         if healthy != self._healthy:
             if healthy:
@@ -184,8 +180,13 @@ def scheduler_running(application: App) -> bool:
 
 
 @contextlib.asynccontextmanager
-async def running(application: App, settings: Settings, services: Services) -> AsyncIterator[WebServer | None]:
-    """Start the bot in webhook or polling mode with its server, yield the server (None: none), and stop cleanly."""
+async def running(
+    application: App, settings: Settings, *, health: Health, on_stopping: Callable[[], object]
+) -> AsyncIterator[WebServer | None]:
+    """Start the bot in webhook or polling mode with its server, yield the server (None: none), and stop cleanly.
+
+    ``on_stopping`` runs once updates stop coming, before the application stops (the alert dispatcher's stop:
+    a broadcast in progress hands back what it has not started)."""
     address = settings.webhook_address
     secret = settings.webhook_secret.get_secret_value() if settings.webhook_secret is not None else None
     if problem := webhook_problem(settings):
@@ -196,7 +197,7 @@ async def running(application: App, settings: Settings, services: Services) -> A
     server = None
     if ports:
         path = settings.webhook_path if address else None
-        server = WebServer(application, services, webhook_path=path, secret=secret if address else None)
+        server = WebServer(application, health, webhook_path=path, secret=secret if address else None)
     if isinstance(limiter := application.bot.rate_limiter, PacedRateLimiter):
         limiter.set_rate(settings.send_rate_per_second)  # SEND_RATE_PER_SECOND: 30 free, up to 1,000 paid
     await application.initialize()
@@ -225,7 +226,7 @@ async def running(application: App, settings: Settings, services: Services) -> A
                 await server.stop()
             if application.updater is not None and application.updater.running:
                 await application.updater.stop()
-            services.dispatcher.stop()  # a broadcast in progress hands back what it has not started
+            on_stopping()
             await application.stop()
             if application.post_stop is not None:
                 await application.post_stop(application)
@@ -253,8 +254,9 @@ async def _shut_down(application: App, *, failing: bool) -> None:
 async def serve(
     application: App,
     settings: Settings,
-    services: Services,
     *,
+    health: Health,
+    on_stopping: Callable[[], object],
     ready: Callable[[WebServer | None], object] | None = None,
 ) -> None:
     """Run the bot until SIGTERM or SIGINT, then stop cleanly; ``ready`` is called once it is running."""
@@ -274,7 +276,7 @@ async def serve(
             loop.add_signal_handler(signum, on_signal, signum)
             installed.append(signum)
     try:
-        async with running(application, settings, services) as server:
+        async with running(application, settings, health=health, on_stopping=on_stopping) as server:
             if ready is not None:
                 ready(server)
             await stop.wait()
