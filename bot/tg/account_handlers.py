@@ -10,7 +10,7 @@ from bot.core import account_views
 from bot.core.languages import Lang, is_lang
 from bot.core.views import Action, ChooseLanguage, ForgetMe
 from bot.storage import Storage
-from bot.tg.replies import send_reply
+from bot.tg.render import send_reply
 
 log = logging.getLogger(__name__)
 

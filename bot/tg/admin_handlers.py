@@ -15,7 +15,7 @@ from bot.core.views import Button, ConfirmBroadcast, ConfirmPageChange, Reply
 from bot.storage import Storage
 from bot.storage.question_writer import QuestionWriter
 from bot.tg.rate_limit import PacedRateLimiter
-from bot.tg.replies import send_reply
+from bot.tg.render import send_reply
 
 log = logging.getLogger(__name__)
 

@@ -18,7 +18,7 @@ from bot.core.languages import Lang
 from bot.core.views import Action, Reply, ShowDeadlines, ShowSubscriptions, ToggleSubscription, Unsubscribe
 from bot.delivery import AlertDispatcher
 from bot.storage import Storage
-from bot.tg.replies import send_reply
+from bot.tg.render import send_reply
 
 log = logging.getLogger(__name__)
 

@@ -40,7 +40,7 @@ from bot.tg.admin_handlers import AdminHandlers
 from bot.tg.alert_handlers import SUBSCRIPTION_ACTIONS, AlertHandlers
 from bot.tg.callback_data import unpack_with_lang
 from bot.tg.rate_limit import PacedRateLimiter
-from bot.tg.replies import edit, send
+from bot.tg.render import edit, send
 
 log = logging.getLogger(__name__)
 

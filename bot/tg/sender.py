@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import logging
 
-from telegram import Bot
+from telegram import Bot, InlineKeyboardMarkup
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
 
 from bot.core.languages import Lang
 from bot.core.views import Reply
 from bot.delivery import SendOutcome
-from bot.tg.render import html_chunks, keyboard
+from bot.tg.render import send_chunks
 
 log = logging.getLogger(__name__)
 
@@ -25,11 +25,13 @@ class TelegramSender:
         self.bot = bot
 
     async def send(self, chat_id: int, reply: Reply, lang: Lang) -> SendOutcome:
-        chunks = html_chunks(reply)
+        async def send_one(text: str, markup: InlineKeyboardMarkup | None, *, plain: bool) -> object:
+            if plain:
+                return await self.bot.send_message(chat_id, text, reply_markup=markup, parse_mode=None)
+            return await self.bot.send_message(chat_id, text, reply_markup=markup)  # the default: HTML
+
         try:
-            for index, chunk in enumerate(chunks):
-                last = index == len(chunks) - 1
-                await self.bot.send_message(chat_id, chunk, reply_markup=keyboard(reply, lang) if last else None)
+            await send_chunks(send_one, reply, lang)
         except Forbidden:
             return SendOutcome.BLOCKED
         except RetryAfter as exc:
