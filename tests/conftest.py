@@ -20,6 +20,14 @@ os.environ.setdefault("PTB_TIMEDELTA", "1")
 KNOWLEDGE_DIR = Path(__file__).resolve().parent.parent / "knowledge"
 
 
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """Say when the storage tests ran on SQLite only (under CI that also fails test_postgresql_is_tested_in_ci)."""
+    if not os.environ.get("TEST_DATABASE_URL", "").strip():
+        terminalreporter.write_line(
+            "storage: SQLite only; set TEST_DATABASE_URL to run the storage tests on PostgreSQL"
+        )
+
+
 @pytest.fixture
 async def fake_api() -> AsyncIterator[FakeBotApi]:
     """A started fake Telegram Bot API server, stopped after the test."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import AsyncIterator, Callable
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -15,23 +15,12 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 from bot.storage import Database, Storage
 from bot.storage.database import parse_url
+from tests.clock import FakeClock
 
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL", "").strip()
-# Without TEST_DATABASE_URL the PostgreSQL cases are not generated; one test says so (test_postgresql_is_tested).
+# Without TEST_DATABASE_URL the PostgreSQL cases are not generated; the run's summary says so, and under CI
+# test_postgresql_is_tested_in_ci fails.
 BACKENDS = ["sqlite", "postgresql"] if TEST_DATABASE_URL else ["sqlite"]
-
-
-class FakeClock:
-    """A clock that stands still until a test moves it."""
-
-    def __init__(self, now: datetime) -> None:
-        self.now = now
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, **delta: float) -> None:
-        self.now += timedelta(**delta)
 
 
 class Backend:

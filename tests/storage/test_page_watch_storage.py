@@ -9,7 +9,7 @@ from sqlalchemy import select
 from bot.core.page_watch import PageDiff, text_hash
 from bot.storage import Database, Storage
 from bot.storage.models import PageChange
-from tests.storage.conftest import FakeClock
+from tests.clock import FakeClock
 
 URL = "http://127.0.0.1:1/page"
 DIFF = PageDiff(removed=("old line",), added=("MIRAI 2027: applications open", "second line"), omitted=3)

@@ -17,7 +17,7 @@ from sqlalchemy.exc import OperationalError
 from bot.storage import Database, LoggedQuestion, Storage, StorageError
 from bot.storage.models import QuestionLog
 from bot.storage.question_writer import QuestionWriter
-from tests.storage.conftest import FakeClock
+from tests.clock import FakeClock
 
 NEVER = 3600.0  # a flush interval no test waits for: what is written then was written for another reason
 

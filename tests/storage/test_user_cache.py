@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.storage import Database, Storage, StorageError
 from bot.storage.repository import BATCH
-from tests.storage.conftest import FakeClock
+from tests.clock import FakeClock
 
 SHORT = 0.05  # seconds a cached read is kept in these tests
 

@@ -36,6 +36,7 @@ from bot.core.views import Reply
 from bot.delivery import AlertDispatcher, SendOutcome
 from bot.storage import Database, Storage
 from bot.tg.sender import TelegramSender
+from tests.clock import FakeClock
 from tests.conftest import KNOWLEDGE_DIR, polling, settings_for
 from tests.fake_bot_api import Call, FakeBotApi, parse_html
 from tests.tg.conftest import services_of, without_alert_jobs
@@ -95,16 +96,6 @@ def monotonic_at(instant: datetime) -> float:
     return time.monotonic() + (instant - datetime.now(UTC)).total_seconds()
 
 
-class Clock:
-    """A dispatcher clock that stands still until a test moves it."""
-
-    def __init__(self, now: datetime) -> None:
-        self.now = now
-
-    def __call__(self) -> datetime:
-        return self.now
-
-
 @asynccontextmanager
 async def serve(api: FakeBotApi, knowledge: Path, *, alert_jobs: bool = True, **overrides: Any) -> AsyncIterator[App]:
     """The real Application polling the fake server, on a knowledge fixture; without ``alert_jobs`` the JobQueue
@@ -117,7 +108,7 @@ async def serve(api: FakeBotApi, knowledge: Path, *, alert_jobs: bool = True, **
         yield running
 
 
-def dispatcher(engine: Engine, storage: Storage, clock: Clock, worker: str, **options: Any) -> AlertDispatcher:
+def dispatcher(engine: Engine, storage: Storage, clock: FakeClock, worker: str, **options: Any) -> AlertDispatcher:
     """A dispatcher as build_services makes one, on a fake clock."""
     return AlertDispatcher(
         engine, storage, zone=BRUSSELS, reminder_days=(7, 1), worker_id=worker, clock=clock, **options
@@ -459,9 +450,9 @@ def far_window() -> Win:
     return Win("far", opens, opens + timedelta(days=30))
 
 
-def after_opening(window: Win) -> Clock:
+def after_opening(window: Win) -> FakeClock:
     assert isinstance(window.opens, datetime)
-    return Clock(window.opens + timedelta(minutes=1))
+    return FakeClock(window.opens + timedelta(minutes=1))
 
 
 async def test_blocked_user_is_deactivated_and_never_retried_while_others_get_it(

@@ -32,11 +32,12 @@ from bot.tg.callback_data import pack, unpack
 from bot.tg.page_watch import STAFF, WATCH, StaffNotifier, _tell_staff
 from bot.tg.sender import TelegramSender
 from bot.watcher import PageWatcher
+from tests.clock import FakeClock
 from tests.conftest import polling, settings_for
 from tests.fake_bot_api import FakeBotApi, parse_html
 from tests.page_server import PageServer, exchange_page
 from tests.tg.conftest import services_of
-from tests.tg.test_alerts_e2e import Clock, CrashingSender, until
+from tests.tg.test_alerts_e2e import CrashingSender, until
 from tests.tg.test_conversation_e2e import UNKNOWN_COMMAND, USER, App, ask, next_seen, tap
 from tests.tg.test_webhook import refusing_port, webhook_bot
 
@@ -368,7 +369,7 @@ async def test_a_notice_crashed_mid_way_resumes_on_restart_sending_to_everyone_o
         await run
     await crashed_db.close()
 
-    later = Clock(datetime.now(UTC) + timedelta(minutes=6))  # the dead process's claims are stale
+    later = FakeClock(datetime.now(UTC) + timedelta(minutes=6))  # the dead process's claims are stale
     restarted_storage = Storage(databases(), clock=later)
     restarted = dispatcher(restarted_storage, f"restarted-{uuid.uuid4().hex[:6]}")
     resumed = await restarted.run(TelegramSender(running_bot.bot))

@@ -24,9 +24,9 @@ from bot.storage import Database, Storage
 from bot.storage.models import Base
 from bot.tg.jobs import PURGE
 from bot.tg.sender import TelegramSender
+from tests.clock import FakeClock
 from tests.fake_bot_api import FakeBotApi, parse_html
 from tests.tg.conftest import services_of
-from tests.tg.test_alerts_e2e import Clock
 from tests.tg.test_conversation_e2e import GROUP, USER, Seen, ask, next_seen, tap
 from tests.tg.test_staff_e2e import ADMIN, announcements, bot, questions_logged
 
@@ -316,7 +316,7 @@ async def test_questions_are_logged_anonymised_with_their_outcome_and_no_link_to
 async def test_purge_removes_questions_older_than_the_retention(databases: Callable[[], Database]) -> None:
     """purge_questions_older_than(90) forgets what was asked more than 90 days ago and keeps the rest."""
     start = datetime(2026, 1, 10, 12, 0, tzinfo=UTC)
-    clock = Clock(start)
+    clock = FakeClock(start)
     storage = Storage(databases(), clock=clock)
     await storage.record_question("old one", "en", "fallback")
     await storage.record_question("old two", "fr", "answered", "mirai.age")

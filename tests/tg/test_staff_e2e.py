@@ -30,10 +30,11 @@ from bot.core.languages import Lang
 from bot.delivery import AlertDispatcher
 from bot.storage import BROADCAST_PREFIX, Database, Storage
 from bot.tg.sender import TelegramSender
+from tests.clock import FakeClock
 from tests.conftest import KNOWLEDGE_DIR, polling, settings_for
 from tests.fake_bot_api import Call, FakeBotApi, parse_html
 from tests.tg.conftest import services_of, without_alert_jobs
-from tests.tg.test_alerts_e2e import Clock, CrashingSender, add_subscribers, until
+from tests.tg.test_alerts_e2e import CrashingSender, add_subscribers, until
 from tests.tg.test_conversation_e2e import UNKNOWN_COMMAND, USER, App, Seen, ask, next_seen, tap
 
 pytestmark = pytest.mark.usefixtures("bot_logs")
@@ -412,7 +413,7 @@ async def test_a_broadcast_crashed_mid_way_resumes_on_restart_sending_to_everyon
         await run
     await crashed_db.close()
 
-    later = Clock(datetime.now(UTC) + timedelta(minutes=6))  # the dead process's claims (5 minutes) are stale
+    later = FakeClock(datetime.now(UTC) + timedelta(minutes=6))  # the dead process's claims (5 minutes) are stale
     storage = Storage(databases(), clock=later)
     assert await storage.delivery_counts() == {"pending": 25, "claimed": 13, "sent": 12, "failed": 0}
     restarted = dispatcher(storage, "restarted-process")
