@@ -68,6 +68,7 @@ from telegram.ext import (  # noqa: E402
 from bot.app import build_application, register_handlers  # noqa: E402
 from bot.config import Settings  # noqa: E402
 from bot.core.engine import Engine  # noqa: E402
+from bot.services.account import AccountService  # noqa: E402
 from bot.storage import Database, Storage  # noqa: E402
 from bot.tg.account_handlers import AccountHandlers  # noqa: E402
 from bot.tg.handlers import Handlers  # noqa: E402
@@ -247,7 +248,7 @@ def http_full(api: FakeBotApi, engine: Engine, storage: Storage, concurrency: in
     """The production handlers with their database work: the language choice is read and every
     question is logged."""
     application = http_builder(api, concurrency).build()
-    account = AccountHandlers(storage, retention_days=90)
+    account = AccountHandlers(AccountService(storage, retention_days=90))
     register_handlers(application, Handlers(engine, account=account, storage=storage))
     return application
 

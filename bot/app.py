@@ -35,6 +35,8 @@ from bot.core.languages import LANGUAGES, Lang
 from bot.delivery import AlertDispatcher
 from bot.health import health_report
 from bot.logs import in_context
+from bot.services.account import AccountService
+from bot.services.subscriptions import SubscriptionService
 from bot.storage import Database, Storage
 from bot.storage.question_writer import QuestionWriter
 from bot.storage.repository import USER_CACHE_SECONDS
@@ -152,15 +154,21 @@ def build_application(
     async def rescheduled() -> None:
         schedule_alerts(application, services.dispatcher, timedelta(seconds=settings.alert_check_seconds))
 
-    alerts = AlertHandlers(
-        services.dispatcher,
+    subscriptions = SubscriptionService(
+        engine,
         services.storage,
+        zone=services.dispatcher.zone,
+        clock=services.dispatcher.clock,  # the dispatcher's, so what students read agrees with their alerts
+        page_watched=services.watcher is not None,
+    )
+    alerts = AlertHandlers(
+        subscriptions,
+        services.dispatcher,
         settings.admin_ids,
         rescheduled,
-        page_watched=services.watcher is not None,
         reload_timeout=settings.reload_timeout_seconds,
     )
-    account = AccountHandlers(services.storage, settings.question_retention_days)
+    account = AccountHandlers(AccountService(services.storage, settings.question_retention_days))
     admin = AdminHandlers(
         engine,
         services.storage,

@@ -11,12 +11,13 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from bot.config import Settings, settings_problem
+from bot.core.engine import Engine
 from bot.core.errors import BotError, KnowledgeError
 from bot.core.evaluation import describe, evaluate, load_questions, outcome_table
 from bot.core.languages import LANGUAGES
 from bot.core.loading import load_knowledge
 from bot.core.matching import Matcher
-from bot.core.questions import match_question
+from bot.services.questions import QuestionService
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -70,6 +71,12 @@ def _parser() -> argparse.ArgumentParser:
     ask = commands.add_parser("ask", help="match one question and print what the bot would answer")
     ask.add_argument("question")
     ask.add_argument("--lang", choices=LANGUAGES, default=None, help="the user's chosen language")
+    ask.add_argument(
+        "--app-lang",
+        choices=LANGUAGES,
+        default=None,
+        help="the language the user's Telegram app reports (default: none)",
+    )
     ask.add_argument("--json", action="store_true", help="print one JSON object")
     ask.add_argument("--knowledge", type=Path, default=None)
     ev = commands.add_parser("eval", help="measure matching accuracy on a labelled question file")
@@ -178,23 +185,27 @@ def _check_knowledge(directory: Path | None) -> int:
 
 
 def _ask(args: argparse.Namespace) -> int:
-    from bot.core.rendering import render_plain
+    from bot.core.rendering import reply_as_text
 
-    matcher = Matcher(load_knowledge(_knowledge_dir(args.knowledge)))
-    result = match_question(matcher, args.question)
-    described = describe(result)
-    if args.lang:
-        described["lang"] = args.lang
+    # The Telegram bot's own question service (without a question log): the same reply, in the same language.
+    answered = QuestionService(Engine(_knowledge_dir(args.knowledge))).answer(
+        args.question, chosen=args.lang, app_lang=args.app_lang
+    )
+    described = describe(answered.result)
+    described["lang"] = answered.lang
     if args.json:
         print(json.dumps(described, ensure_ascii=False))
     else:
-        print(render_plain(result, matcher.knowledge, lang=args.lang))
+        print(reply_as_text(answered.reply))
     return 0
 
 
 def _eval(args: argparse.Namespace) -> int:
-    matcher = Matcher(load_knowledge(_knowledge_dir(args.knowledge)))
-    report = evaluate(matcher, load_questions(args.file))
+    engine = Engine(_knowledge_dir(args.knowledge))
+    service = QuestionService(engine)
+    report = evaluate(
+        engine.snapshot.matcher, load_questions(args.file), match=lambda question: service.answer(question).result
+    )
     figures = report.as_dict()
     print(f"questions: {report.total}   correct: {report.correct}   accuracy: {report.accuracy:.3f}")
     for lang, value in figures["accuracy_by_lang"].items():

@@ -22,7 +22,7 @@ from bot.core.engine import Engine
 from bot.core.languages import Lang, resolve_lang
 from bot.core.page_watch_views import page_change_notice
 from bot.core.views import Reply
-from bot.core.windows import Window, resolve
+from bot.core.windows import Window, resolve_all
 from bot.storage import (
     BROADCAST_PREFIX,
     PAGE_CHANGE_PREFIX,
@@ -130,7 +130,7 @@ class AlertDispatcher:
         self._page_changes: dict[str, PageChangeRecord | None] = {}  # nor do page changes
 
     def windows(self) -> list[Window]:
-        return [resolve(spec, self.zone) for spec in self.engine.snapshot.knowledge.windows]
+        return resolve_all(self.engine.snapshot.knowledge.windows, self.zone)
 
     def alerts(self) -> list[Alert]:
         return plan(self.windows(), self.reminder_days)

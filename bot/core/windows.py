@@ -9,6 +9,7 @@ what staff wrote and ``resolve`` turns it into instants.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from typing import Annotated
@@ -57,6 +58,12 @@ class Window:
 def resolve(spec: WindowSpec, zone: tzinfo) -> Window:
     opens, closes = _instant(spec.opens, zone, end=False), _instant(spec.closes, zone, end=True)
     return Window(spec.programme, spec.id, opens, closes, spec.title, zone)
+
+
+def resolve_all(specs: Iterable[WindowSpec], zone: tzinfo) -> list[Window]:
+    """Windows as staff wrote them (a knowledge base's ``windows``), resolved: what alerts are planned from and
+    what students are shown, so the two agree."""
+    return [resolve(spec, zone) for spec in specs]
 
 
 def _instant(value: datetime | date, zone: tzinfo, *, end: bool) -> datetime:

@@ -12,15 +12,11 @@ from telegram.error import RetryAfter
 from telegram.ext import ContextTypes
 
 from bot.core import conversation, quiz_views
-from bot.core.anonymise import anonymise
 from bot.core.engine import Engine
 from bot.core.flood import FloodGuard, Verdict, slow_down
 from bot.core.knowledge import KnowledgeBase
 from bot.core.languages import Lang, lang_from_code, resolve_lang
-from bot.core.matching import Answer, MatchResult, answer_language
-from bot.core.normalize import words
-from bot.core.question_log import question_outcome
-from bot.core.questions import clean, match_question
+from bot.core.questions import clean
 from bot.core.views import (
     QUIZ_ACTIONS,
     ConfirmBroadcast,
@@ -33,6 +29,7 @@ from bot.core.views import (
     ShowProgramme,
     ShowSources,
 )
+from bot.services.questions import QuestionService
 from bot.storage import Storage, StorageError
 from bot.storage.question_writer import QuestionWriter
 from bot.tg.account_handlers import ACCOUNT_ACTIONS, AccountHandlers
@@ -64,7 +61,7 @@ class Handlers:
         self.account = account
         self.admin = admin
         self.storage = storage
-        self.questions = questions
+        self.answers = QuestionService(engine, writer=questions, storage=storage)
         self.flood = flood or FloodGuard()
 
     async def _flooding(self, update: Update, lang: Lang | None = None) -> bool:
@@ -91,7 +88,7 @@ class Handlers:
         if self.account is None or chat is None or chat.type != ChatType.PRIVATE:
             return None
         try:
-            return await self.account.chosen_language(chat.id)
+            return await self.account.service.seen(chat.id)
         except StorageError:  # the database being away must not stop the bot from answering
             log.warning("could not read a language choice; using the message's language", exc_info=True)
             return None
@@ -253,16 +250,11 @@ class Handlers:
             text = addressed
         if await self._flooding(update):
             return
-        chosen = await self._chosen(update)
-        telegram_lang = _telegram_lang(update.effective_user)
-        if not words(text):
-            await send(message, conversation.no_words(chosen or telegram_lang))
-            return
-        snapshot = self.engine.snapshot
-        result = match_question(snapshot.matcher, text)
-        lang = answer_language(result, chosen=chosen, telegram=telegram_lang)
-        await send(message, conversation.reply_to_question(snapshot.knowledge, result, lang), lang)
-        await self._log_question(text, result, lang)
+        user = update.effective_user
+        app_lang = lang_from_code(user.language_code if user else None)
+        answered = self.answers.answer(text, chosen=await self._chosen(update), app_lang=app_lang)
+        await send(message, answered.reply, answered.lang)
+        await self.answers.log(answered)
 
     async def _count_verdict(self, knowledge: KnowledgeBase, step: QuizStep) -> None:
         status = quiz_views.finished_status(knowledge, step)
@@ -271,22 +263,6 @@ class Handlers:
                 await self.storage.record_quiz_verdict(step.programme_id, status)
             except StorageError:
                 log.warning("could not count a quiz verdict", exc_info=True)
-
-    async def _log_question(self, text: str, result: MatchResult, lang: Lang) -> None:
-        """Keep the question for staff, anonymised and unlinked to the user (small talk is not kept)."""
-        outcome = question_outcome(result)
-        if outcome is None:
-            return
-        entry_id = result.entry.id if isinstance(result, Answer) else None
-        if self.questions is not None:
-            self.questions.submit(anonymise(text), lang, outcome, entry_id)  # never waits; a drop is counted
-            return
-        if self.storage is None:
-            return
-        try:
-            await self.storage.record_question(anonymise(text), lang, outcome, entry_id)
-        except StorageError:
-            log.warning("could not log a question for staff", exc_info=True)
 
     async def button(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """A tap on one of our inline buttons."""
