@@ -29,13 +29,14 @@ from telegram.ext import (
 
 from bot.config import Settings
 from bot.core.engine import Engine
-from bot.core.errors import KnowledgeError, ReloadInProgress, ReloadTimeout
+from bot.core.errors import KnowledgeError
 from bot.core.i18n import N_, t
 from bot.core.languages import LANGUAGES, Lang
 from bot.delivery import AlertDispatcher
 from bot.health import health_report
 from bot.logs import in_context
 from bot.services.account import AccountService
+from bot.services.staff import StaffService
 from bot.services.subscriptions import SubscriptionService
 from bot.storage import Database, Storage
 from bot.storage.question_writer import QuestionWriter
@@ -134,6 +135,18 @@ def build_application(
         builder = builder.request(in_process.request()).get_updates_request(in_process.request())
     else:
         builder = builder.rate_limiter(PacedRateLimiter(max_retries=3))  # type: ignore[arg-type]  # PTB's generics
+
+    def reschedule() -> None:  # after a reload, the alert jobs follow the new windows
+        schedule_alerts(application, services.dispatcher, timedelta(seconds=settings.alert_check_seconds))
+
+    # One reload for /reload and SIGHUP (`python -m bot reload`), and one unanswered report.
+    staff = StaffService(
+        services.engine,
+        services.storage,
+        questions=services.questions,
+        reload_timeout=settings.reload_timeout_seconds,
+        on_reload=reschedule,
+    )
     application = (
         builder.base_url(settings.telegram_api_base_url)
         .base_file_url(settings.telegram_api_base_file_url)
@@ -146,13 +159,10 @@ def build_application(
             )
         )
         .concurrent_updates(True)
-        .post_init(partial(_post_init, services=services))
+        .post_init(partial(_post_init, services=services, staff=staff))
         .post_shutdown(partial(_post_shutdown, services=services))
         .build()
     )
-
-    async def rescheduled() -> None:
-        schedule_alerts(application, services.dispatcher, timedelta(seconds=settings.alert_check_seconds))
 
     subscriptions = SubscriptionService(
         engine,
@@ -161,17 +171,12 @@ def build_application(
         clock=services.dispatcher.clock,  # the dispatcher's, so what students read agrees with their alerts
         page_watched=services.watcher is not None,
     )
-    alerts = AlertHandlers(
-        subscriptions,
-        services.dispatcher,
-        settings.admin_ids,
-        rescheduled,
-        reload_timeout=settings.reload_timeout_seconds,
-    )
+    alerts = AlertHandlers(subscriptions, staff, settings.admin_ids)
     account = AccountHandlers(AccountService(services.storage, settings.question_retention_days))
     admin = AdminHandlers(
         engine,
         services.storage,
+        staff,
         settings.admin_ids,
         lambda: wake_dispatcher(application, services.dispatcher),
         watch_url=services.watcher.url if services.watcher is not None else None,
@@ -213,14 +218,14 @@ def register_handlers(application: Application, handlers: Handlers) -> None:  # 
     application.add_error_handler(handlers.error)
 
 
-async def _post_init(application: Application, *, services: Services) -> None:  # type: ignore[type-arg]
+async def _post_init(application: Application, *, services: Services, staff: StaffService) -> None:  # type: ignore[type-arg]
     """Migrate the database, schedule the alerts and the page watch, and register the command list in each
     language."""
     await services.database.upgrade()
     services.questions.start()
     interval = timedelta(seconds=services.settings.alert_check_seconds)
     schedule_alerts(application, services.dispatcher, interval)
-    _reload_on_sighup(application, services, interval)
+    _reload_on_sighup(staff, services.settings.reload_timeout_seconds)
     schedule_housekeeping(application, services.storage, services.settings.question_retention_days)
     if services.watcher is not None:
         notifier = StaffNotifier(services.storage, services.settings.admin_ids)
@@ -232,23 +237,18 @@ async def _post_init(application: Application, *, services: Services) -> None:  
             await application.bot.set_my_commands(_commands(lang), language_code=lang)
 
 
-def _reload_on_sighup(application: Application, services: Services, interval: timedelta) -> None:  # type: ignore[type-arg]
-    """`python -m bot reload` (or `kill -HUP`) reloads the knowledge base without a restart."""
-
-    timeout = services.settings.reload_timeout_seconds
+def _reload_on_sighup(staff: StaffService, timeout: float) -> None:
+    """`python -m bot reload` (or `kill -HUP`) reloads the knowledge base without a restart, as /reload does."""
     reloads: set[asyncio.Task[None]] = set()  # a running task must be referenced, or it may be collected
 
     async def reload() -> None:
-        try:
-            snapshot = await services.engine.reload_within(timeout)  # off the event loop, like /reload
-        except KnowledgeError as exc:
-            log.error("reload refused, still serving the previous knowledge base:\n%s", exc.report())
-            return
-        except (ReloadTimeout, ReloadInProgress) as exc:
-            log.error("reload refused: %s (RELOAD_TIMEOUT_SECONDS is %g)", exc, timeout)
-            return
-        schedule_alerts(application, services.dispatcher, interval)
-        log.info("reloaded: knowledge version %s, alerts rescheduled", snapshot.knowledge.version)
+        outcome = await staff.reload()  # off the event loop, like /reload
+        if isinstance(outcome.refused, KnowledgeError):
+            log.error("reload refused, still serving the previous knowledge base:\n%s", outcome.refused.report())
+        elif outcome.refused is not None:
+            log.error("reload refused: %s (RELOAD_TIMEOUT_SECONDS is %g)", outcome.refused, timeout)
+        else:
+            log.info("reloaded: knowledge version %s, alerts rescheduled", outcome.knowledge.version)
 
     def on_sighup() -> None:
         task = asyncio.get_running_loop().create_task(reload(), name="sighup-reload")

@@ -16,7 +16,6 @@ from bot.core.errors import BotError, KnowledgeError
 from bot.core.evaluation import describe, evaluate, load_questions, outcome_table
 from bot.core.languages import LANGUAGES
 from bot.core.loading import load_knowledge
-from bot.core.matching import Matcher
 from bot.services.questions import QuestionService
 
 
@@ -103,19 +102,20 @@ def _unanswered(args: argparse.Namespace) -> int:
     import asyncio
     import csv
 
-    from bot.core.unanswered import group_questions
+    from bot.core.unanswered import Group
+    from bot.services.staff import StaffService
     from bot.storage import Database, Storage
 
     settings = Settings()
-    matcher = Matcher(load_knowledge(settings.knowledge_dir))
+    engine = Engine(settings.knowledge_dir)
 
-    async def fetch() -> list[tuple[str, str]]:
+    async def fetch() -> list[Group]:
         async with Database(settings.database_url, data_dir=settings.data_dir) as database:
             await database.upgrade()
-            questions = await Storage(database).recent_questions(args.days, outcomes=("fallback", "suggested"))
-        return [(q.text, q.lang) for q in questions]
+            # The report /unanswered shows, over the days and the number of groups asked for here.
+            return await StaffService(engine, Storage(database)).unanswered(args.days, limit=args.limit)
 
-    groups = group_questions(asyncio.run(fetch()), matcher, limit=args.limit)
+    groups = asyncio.run(fetch())
     if args.csv:
         writer = csv.writer(sys.stdout)
         writer.writerow(["count", "languages", "example", "nearest_entry", "nearest_score"])

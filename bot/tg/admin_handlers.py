@@ -9,9 +9,11 @@ from datetime import datetime
 
 from telegram import Message, User
 
+from bot.core import staff_views
 from bot.core.engine import Engine
-from bot.core.unanswered import group_questions
+from bot.core.languages import Lang
 from bot.core.views import Button, ConfirmBroadcast, ConfirmPageChange, Reply
+from bot.services.staff import StaffService
 from bot.storage import Storage
 from bot.storage.question_writer import QuestionWriter
 from bot.tg.rate_limit import PacedRateLimiter
@@ -27,6 +29,7 @@ class AdminHandlers:
         self,
         engine: Engine,
         storage: Storage,
+        staff: StaffService,
         admin_ids: frozenset[int],
         wake_up: Callable[[], None],
         *,
@@ -35,6 +38,7 @@ class AdminHandlers:
     ) -> None:
         self.engine = engine
         self.storage = storage
+        self.staff = staff
         self.admin_ids = admin_ids
         self.wake_up = wake_up
         self.watch_url = watch_url
@@ -88,21 +92,9 @@ class AdminHandlers:
             lines.append(f"Page changes not passed on to subscribers: {waiting}")
         return lines
 
-    async def unanswered(self, message: Message) -> None:
-        if self.questions is not None:
-            await self.questions.flush()
-        questions = await self.storage.recent_questions(UNANSWERED_DAYS, outcomes=("fallback", "suggested"), limit=5000)
-        groups = group_questions(((q.text, q.lang) for q in questions), self.engine.snapshot.matcher, limit=15)
-        if not groups:
-            await message.reply_text(f"No unanswered questions in the last {UNANSWERED_DAYS} days.")
-            return
-        lines = [f"<b>Unanswered, last {UNANSWERED_DAYS} days</b> (most asked first)"]
-        for group in groups:
-            nearest = f" — nearest: {html.escape(group.nearest)}" if group.nearest else ""
-            langs = "/".join(sorted(group.langs))
-            lines.append(f"{group.count}× [{langs}] {html.escape(group.example[:160])}{nearest}")
-        lines.append("The full list: python -m bot unanswered --csv")
-        await message.reply_text("\n".join(lines))
+    async def unanswered(self, message: Message, lang: Lang) -> None:
+        groups = await self.staff.unanswered(UNANSWERED_DAYS, limit=15, most_recent=5000)
+        await send_reply(message, staff_views.unanswered(groups, UNANSWERED_DAYS, lang), lang)
 
     async def broadcast(self, message: Message, user: User, args_text: str) -> None:
         """`/broadcast PROGRAMME text…`: a draft with a preview and the number of recipients, to confirm."""

@@ -2,19 +2,16 @@
 
 from __future__ import annotations
 
-import html
 import logging
-from collections.abc import Awaitable, Callable
 
 from telegram import Message, Update
 from telegram.constants import ChatType
-from telegram.ext import ContextTypes
 
-from bot.core import conversation
-from bot.core.errors import KnowledgeError, ReloadInProgress, ReloadTimeout
+from bot.core import conversation, staff_views
+from bot.core.errors import KnowledgeError
 from bot.core.languages import Lang
 from bot.core.views import Action, ShowDeadlines, ShowSubscriptions, ToggleSubscription, Unsubscribe
-from bot.delivery import AlertDispatcher
+from bot.services.staff import StaffService
 from bot.services.subscriptions import SubscriptionService
 from bot.tg.render import send_reply
 
@@ -26,21 +23,10 @@ SUBSCRIPTION_ACTIONS = (ToggleSubscription, Unsubscribe, ShowDeadlines, ShowSubs
 class AlertHandlers:
     """Parses subscription commands and buttons, asks the subscription service, sends its replies."""
 
-    def __init__(
-        self,
-        subscriptions: SubscriptionService,
-        dispatcher: AlertDispatcher,
-        admin_ids: frozenset[int],
-        on_reload: Callable[[], Awaitable[None]],
-        *,
-        reload_timeout: float = 30.0,
-    ) -> None:
-        """``reload_timeout``: RELOAD_TIMEOUT_SECONDS, after which /reload keeps the old knowledge and says so."""
+    def __init__(self, subscriptions: SubscriptionService, staff: StaffService, admin_ids: frozenset[int]) -> None:
         self.subscriptions = subscriptions
-        self.reload_timeout = reload_timeout
-        self.dispatcher = dispatcher
+        self.staff = staff
         self.admin_ids = admin_ids
-        self.on_reload = on_reload
 
     async def subscribe(self, message: Message, args: list[str], lang: Lang) -> None:
         """/subscribe [programme]: the toggles, or subscribe at once to the programme named."""
@@ -77,7 +63,7 @@ class AlertHandlers:
             else:
                 await self.deadlines(message, lang)
 
-    async def reload(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool:
+    async def reload(self, update: Update, lang: Lang) -> bool:
         """/reload (staff only): re-read the knowledge base; on problems, or past the time limit, keep the old
         one and say why: the admin always gets an answer. Returns False for a non-admin, who gets the normal
         unknown-command answer."""
@@ -86,33 +72,15 @@ class AlertHandlers:
         if user is None or message is None or user.id not in self.admin_ids:
             return False
         log.info("admin %s asked for a knowledge reload", user.id)
-        engine = self.dispatcher.engine
-        try:
-            # Off the event loop: reading and checking the files must not hold up the students' answers.
-            snapshot = await engine.reload_within(self.reload_timeout)
-        except KnowledgeError as exc:
-            log.warning("admin %s: reload refused, %d problems", user.id, len(exc.problems))
-            report = html.escape(exc.report()[:3500])
-            await message.reply_text(f"Reload refused; still serving the previous knowledge base.\n<pre>{report}</pre>")
+        outcome = await self.staff.reload()
+        if outcome.refused is None:
+            await send_reply(message, staff_views.reloaded(outcome.knowledge, lang), lang)
             return True
-        except (ReloadTimeout, ReloadInProgress) as exc:
-            log.warning("admin %s: reload refused: %s", user.id, exc)
-            version = engine.snapshot.knowledge.version
-            if isinstance(exc, ReloadTimeout):
-                why = (
-                    f"Reload stopped: reading the knowledge base took longer than {exc.seconds:g} s"
-                    " (RELOAD_TIMEOUT_SECONDS). Check the files with python -m bot check-knowledge."
-                )
-            else:
-                why = "Reload refused: the previous reload is still reading the knowledge base. Try again later."
-            await message.reply_text(f"{why} Still serving the previous knowledge base (version {version}).")
-            return True
-        await self.on_reload()
-        knowledge = snapshot.knowledge
-        await message.reply_text(
-            f"Reloaded: {len(knowledge.entries)} entries, application windows: {len(knowledge.windows)}, "
-            f"version {knowledge.version}. Alerts rescheduled."
-        )
+        if isinstance(outcome.refused, KnowledgeError):
+            log.warning("admin %s: reload refused, %d problems", user.id, len(outcome.refused.problems))
+        else:
+            log.warning("admin %s: reload refused: %s", user.id, outcome.refused)
+        await send_reply(message, staff_views.reload_refused(outcome.refused, outcome.knowledge, lang), lang)
         return True
 
     async def _private(self, message: Message, lang: Lang) -> bool:

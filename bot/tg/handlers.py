@@ -147,7 +147,7 @@ class Handlers:
         if await self._staff_in_group(update, context):
             return
         if message is not None and self.admin is not None and self.admin.allowed(update.effective_user, "/unanswered"):
-            await self.admin.unanswered(message)
+            await self.admin.unanswered(message, await self._lang(update))
         else:
             await self.unknown_command(update, context)
 
@@ -188,7 +188,7 @@ class Handlers:
         """/reload, for staff; anyone else gets the unknown-command answer."""
         if await self._staff_in_group(update, context):
             return
-        if self.alerts is None or not await self.alerts.reload(update, context):
+        if self.alerts is None or not await self.alerts.reload(update, await self._lang(update)):
             await self.unknown_command(update, context)
 
     async def start(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

@@ -1,0 +1,82 @@
+"""Staff tools that more than one channel offers: reloading the knowledge base (/reload and SIGHUP, which
+``python -m bot reload`` sends) and the report of unanswered questions (/unanswered and
+``python -m bot unanswered``). Free of Telegram; each channel says the outcome in its own way."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Final, Protocol
+
+from bot.core.engine import Engine
+from bot.core.errors import KnowledgeError, ReloadInProgress, ReloadTimeout
+from bot.core.knowledge import KnowledgeBase
+from bot.core.question_log import Outcome
+from bot.core.unanswered import Group, group_questions
+from bot.storage import Storage
+
+log = logging.getLogger(__name__)
+
+UNANSWERED: Final[tuple[Outcome, ...]] = ("fallback", "suggested")
+"""The outcomes staff review: the bot had no answer, or only suggestions."""
+
+
+class Flushable(Protocol):
+    """The batched question log (``QuestionWriter``): a report first writes what is still queued."""
+
+    async def flush(self) -> object: ...  # whether all was written: a report does not wait on it
+
+
+@dataclass(frozen=True, slots=True)
+class Reloaded:
+    """How a reload went. ``knowledge`` is what is served afterwards: the new knowledge base, or on refusal
+    the previous one, still served."""
+
+    knowledge: KnowledgeBase
+    refused: KnowledgeError | ReloadTimeout | ReloadInProgress | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.refused is None
+
+
+class StaffService:
+    """The reload and the unanswered report, one implementation for every channel."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        storage: Storage | None = None,
+        *,
+        questions: Flushable | None = None,
+        reload_timeout: float = 30.0,
+        on_reload: Callable[[], None] = lambda: None,
+    ) -> None:
+        """``reload_timeout``: RELOAD_TIMEOUT_SECONDS; ``on_reload``: what follows a reload that succeeded
+        (the bot reschedules its alert jobs from the new windows); ``storage``: needed only for reports."""
+        self.engine = engine
+        self.storage = storage
+        self.questions = questions
+        self.reload_timeout = reload_timeout
+        self.on_reload = on_reload
+
+    async def reload(self) -> Reloaded:
+        """Read, check and index the knowledge base again, off the event loop; on problems, or past the time
+        limit, the previous one stays served and the outcome says why."""
+        try:
+            snapshot = await self.engine.reload_within(self.reload_timeout)
+        except (KnowledgeError, ReloadTimeout, ReloadInProgress) as exc:
+            return Reloaded(self.engine.snapshot.knowledge, exc)
+        self.on_reload()
+        return Reloaded(snapshot.knowledge)
+
+    async def unanswered(self, days: int, *, limit: int, most_recent: int | None = None) -> list[Group]:
+        """What students asked in the last ``days`` days that the bot could not answer, grouped, most asked
+        first; ``most_recent``: group only that many of the latest questions (a chat message stays short)."""
+        if self.storage is None:
+            raise ValueError("the unanswered report needs the storage")
+        if self.questions is not None:
+            await self.questions.flush()  # count every question asked so far; a failure is logged by the writer
+        questions = await self.storage.recent_questions(days, outcomes=UNANSWERED, limit=most_recent)
+        return group_questions(((q.text, q.lang) for q in questions), self.engine.snapshot.matcher, limit=limit)
