@@ -174,6 +174,7 @@ class Matcher:
             document_frequency[list(words_of_entry)] += 1
         self._idf: FloatArray = np.log((n_entries + 1) / (document_frequency + 0.5)) + 0.1
         self._unknown_weight = float(self._idf.max(initial=1.0)) * self.settings.unknown_weight
+        self._idf_of: list[float] = self._idf.tolist()  # the same floats, without a NumPy scalar per look-up
 
         # Inverted indexes: which examples, and which entries, use word w (sorted, for binary search).
         self._post_start, self._post_examples = _inverted_index(example_words, n_words)
@@ -309,7 +310,7 @@ class Matcher:
             if not matches:
                 query_mass += self._unknown_weight
                 continue
-            weight = max(float(self._idf[w]) * sim for w, sim in matches)
+            weight = max(self._idf_of[w] * sim for w, sim in matches)
             query_mass += weight
             evidence += weight
             weighted.append((weight, matches))
