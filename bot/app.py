@@ -144,6 +144,7 @@ def build_application(
         services.engine,
         services.storage,
         questions=services.questions,
+        watch_url=services.watcher.url if services.watcher is not None else None,
         reload_timeout=settings.reload_timeout_seconds,
         on_reload=reschedule,
     )
@@ -179,8 +180,6 @@ def build_application(
         staff,
         settings.admin_ids,
         lambda: wake_dispatcher(application, services.dispatcher),
-        watch_url=services.watcher.url if services.watcher is not None else None,
-        questions=services.questions,
     )
     register_handlers(application, Handlers(engine, alerts, account, admin, services.storage, services.questions))
     application.bot_data["services"] = services

@@ -7,7 +7,10 @@ text, never read as markup.
 
 from __future__ import annotations
 
-from typing import Final
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Final, Protocol
 
 from bot.core.errors import KnowledgeError, ReloadInProgress, ReloadTimeout
 from bot.core.i18n import t
@@ -21,6 +24,26 @@ REPORT_SHOWN: Final = 3500
 """Characters of a refused reload's report shown in a chat message (Telegram's limit is 4,096 in all)."""
 EXAMPLE_SHOWN: Final = 160
 """Characters of each unanswered question's example shown."""
+
+
+class StatsCounts(Protocol):
+    """The counts /stats shows (``bot.storage.Stats``)."""
+
+    @property
+    def users(self) -> int: ...
+    @property
+    def active_users(self) -> int: ...
+    @property
+    def subscribers(self) -> Mapping[str, int]: ...
+    # Keyed by the storage's delivery states and the log's outcomes (Literal types); shown as they are named.
+    @property
+    def deliveries(self) -> Mapping[Any, int]: ...
+    @property
+    def questions_last_7_days(self) -> Mapping[Any, int]: ...
+    @property
+    def questions_last_30_days(self) -> Mapping[Any, int]: ...
+    @property
+    def quiz_verdicts_last_30_days(self) -> Mapping[str, int]: ...
 
 
 def reloaded(knowledge: KnowledgeBase, lang: Lang) -> Reply:
@@ -66,3 +89,108 @@ def unanswered(groups: list[Group], days: int, lang: Lang) -> Reply:
         lines.append(f"{group.count}× [{langs}] {literal(group.example[:EXAMPLE_SHOWN])}{nearest}")
     lines.append(t(lang, "The full list: python -m bot unanswered --csv"))
     return Reply("\n".join(lines))
+
+
+@dataclass(frozen=True, slots=True)
+class QuestionLogHealth:
+    """What the batched question log lost or still holds since the process started."""
+
+    dropped: int
+    refused: int
+    waiting: int
+
+
+@dataclass(frozen=True, slots=True)
+class PageWatchStatus:
+    """How the watch of the embassy's page goes; ``page`` is None before its first check."""
+
+    url: str
+    page: WatchedPage | None
+    unconfirmed_changes: int = 0
+
+
+class WatchedPage(Protocol):
+    """The stored state of a watched page, as far as /stats shows it (``WatchedPageRecord``)."""
+
+    @property
+    def succeeded_at(self) -> datetime | None: ...
+    @property
+    def error_at(self) -> datetime | None: ...
+    @property
+    def error(self) -> str | None: ...
+
+
+def stats(
+    counts: StatsCounts,
+    lang: Lang,
+    *,
+    dropped_replies: int | None = None,
+    question_log: QuestionLogHealth | None = None,
+    page_watch: PageWatchStatus | None = None,
+) -> Reply:
+    """/stats: users, subscribers, questions by outcome, deliveries, quiz verdicts, and what went missing.
+    ``dropped_replies``: replies Telegram's 429s made the bot drop, where a rate limiter counts them;
+    ``page_watch``: None when the page watch is off."""
+    lines = [
+        t(lang, "**Statistics**"),
+        t(lang, "Users: {users} ({reachable} reachable)", users=counts.users, reachable=counts.active_users),
+    ]
+    for programme, count in sorted(counts.subscribers.items()):
+        lines.append(t(lang, "Subscribers, {programme}: {count}", programme=literal(programme), count=count))
+    for days, by_outcome in ((7, counts.questions_last_7_days), (30, counts.questions_last_30_days)):
+        total = sum(by_outcome.values())
+        shares = ", ".join(f"{outcome} {_share(n, total)}" for outcome, n in sorted(by_outcome.items()))
+        line = t(lang, "Questions, last {days} days: {total}", days=days, total=total)
+        lines.append(line + (f" ({shares})" if total else ""))
+    none = t(lang, "none")
+    deliveries = ", ".join(f"{state} {n}" for state, n in sorted(counts.deliveries.items())) or none
+    lines.append(t(lang, "Alerts and announcements delivered: {deliveries}", deliveries=deliveries))
+    verdicts = ", ".join(f"{key} {n}" for key, n in sorted(counts.quiz_verdicts_last_30_days.items())) or none
+    lines.append(t(lang, "Quiz verdicts, last 30 days: {verdicts}", verdicts=literal(verdicts)))
+    if dropped_replies is not None:
+        lines.append(
+            t(lang, "Replies dropped since start (Telegram kept answering 429): {count}", count=dropped_replies)
+        )
+    if question_log is not None:
+        lines.append(
+            t(
+                lang,
+                "Questions not logged since start: {dropped} (log queue full), {refused} (refused by the database); "
+                "waiting to be written: {waiting}",
+                dropped=question_log.dropped,
+                refused=question_log.refused,
+                waiting=question_log.waiting,
+            )
+        )
+    lines.extend(_page_watch_lines(page_watch, lang))
+    return Reply("\n".join(lines))
+
+
+def _page_watch_lines(status: PageWatchStatus | None, lang: Lang) -> list[str]:
+    if status is None:
+        return [t(lang, "Page watch: off (WATCH_URL is empty)")]
+    page = status.page
+    if page is None:
+        return [t(lang, "Page watch: {url}, not checked yet", url=literal(status.url))]
+    error = (
+        f"{_when(page.error_at, lang)}: {literal(page.error or '')}" if page.error_at is not None else t(lang, "none")
+    )
+    lines = [
+        t(
+            lang,
+            "Page watch: last success {success}; last error {error}",
+            success=_when(page.succeeded_at, lang),
+            error=error,
+        )
+    ]
+    if status.unconfirmed_changes:
+        lines.append(t(lang, "Page changes not passed on to subscribers: {count}", count=status.unconfirmed_changes))
+    return lines
+
+
+def _when(instant: datetime | None, lang: Lang) -> str:
+    return instant.strftime("%Y-%m-%d %H:%M UTC") if instant is not None else t(lang, "never")
+
+
+def _share(part: int, total: int) -> str:
+    return f"{round(100 * part / total)}%" if total else "0%"

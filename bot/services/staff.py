@@ -9,11 +9,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Final, Protocol
 
+from bot.core import staff_views
 from bot.core.engine import Engine
 from bot.core.errors import KnowledgeError, ReloadInProgress, ReloadTimeout
 from bot.core.knowledge import KnowledgeBase
+from bot.core.languages import Lang
 from bot.core.question_log import Outcome
 from bot.core.unanswered import Group, group_questions
+from bot.core.views import Reply
 from bot.storage import Storage
 
 log = logging.getLogger(__name__)
@@ -22,8 +25,15 @@ UNANSWERED: Final[tuple[Outcome, ...]] = ("fallback", "suggested")
 """The outcomes staff review: the bot had no answer, or only suggestions."""
 
 
-class Flushable(Protocol):
-    """The batched question log (``QuestionWriter``): a report first writes what is still queued."""
+class QuestionLog(Protocol):
+    """The batched question log (``QuestionWriter``): a report first writes what is still queued, and /stats
+    says what it lost."""
+
+    dropped: int
+    refused: int
+
+    @property
+    def waiting(self) -> int: ...
 
     async def flush(self) -> object: ...  # whether all was written: a report does not wait on it
 
@@ -49,15 +59,18 @@ class StaffService:
         engine: Engine,
         storage: Storage | None = None,
         *,
-        questions: Flushable | None = None,
+        questions: QuestionLog | None = None,
+        watch_url: str | None = None,
         reload_timeout: float = 30.0,
         on_reload: Callable[[], None] = lambda: None,
     ) -> None:
         """``reload_timeout``: RELOAD_TIMEOUT_SECONDS; ``on_reload``: what follows a reload that succeeded
-        (the bot reschedules its alert jobs from the new windows); ``storage``: needed only for reports."""
+        (the bot reschedules its alert jobs from the new windows); ``storage``: needed only for reports;
+        ``watch_url``: the page the watcher checks (None when WATCH_URL is empty)."""
         self.engine = engine
         self.storage = storage
         self.questions = questions
+        self.watch_url = watch_url
         self.reload_timeout = reload_timeout
         self.on_reload = on_reload
 
@@ -74,9 +87,33 @@ class StaffService:
     async def unanswered(self, days: int, *, limit: int, most_recent: int | None = None) -> list[Group]:
         """What students asked in the last ``days`` days that the bot could not answer, grouped, most asked
         first; ``most_recent``: group only that many of the latest questions (a chat message stays short)."""
-        if self.storage is None:
-            raise ValueError("the unanswered report needs the storage")
+        storage = self._storage()
         if self.questions is not None:
             await self.questions.flush()  # count every question asked so far; a failure is logged by the writer
-        questions = await self.storage.recent_questions(days, outcomes=UNANSWERED, limit=most_recent)
+        questions = await storage.recent_questions(days, outcomes=UNANSWERED, limit=most_recent)
         return group_questions(((q.text, q.lang) for q in questions), self.engine.snapshot.matcher, limit=limit)
+
+    async def stats(self, lang: Lang, *, dropped_replies: int | None = None) -> Reply:
+        """/stats, counting every question asked so far. ``dropped_replies``: the rate limiter's count, where
+        the channel has one."""
+        storage = self._storage()
+        if self.questions is not None:
+            await self.questions.flush()  # a failure is logged by the writer and shown in the counts below
+        counts = await storage.stats()
+        health = None
+        if self.questions is not None:
+            q = self.questions
+            health = staff_views.QuestionLogHealth(q.dropped, q.refused, q.waiting)
+        page_watch = None
+        if self.watch_url is not None:
+            page = await storage.watched_page(self.watch_url)
+            waiting = await storage.unconfirmed_page_changes(self.watch_url) if page is not None else 0
+            page_watch = staff_views.PageWatchStatus(self.watch_url, page, waiting)
+        return staff_views.stats(
+            counts, lang, dropped_replies=dropped_replies, question_log=health, page_watch=page_watch
+        )
+
+    def _storage(self) -> Storage:
+        if self.storage is None:
+            raise ValueError("staff reports need the storage")
+        return self.storage

@@ -137,7 +137,7 @@ class Handlers:
         if await self._staff_in_group(update, context):
             return
         if message is not None and self.admin is not None and self.admin.allowed(update.effective_user, "/stats"):
-            await self.admin.stats(message)
+            await self.admin.stats(message, await self._lang(update))
         else:
             await self.unknown_command(update, context)
 

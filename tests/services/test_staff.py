@@ -42,6 +42,9 @@ class Queue:
 
     def __init__(self) -> None:
         self.flushes = 0
+        self.dropped = 0
+        self.refused = 0
+        self.waiting = 0
 
     async def flush(self) -> bool:
         self.flushes += 1
@@ -159,3 +162,32 @@ def test_the_cli_report_is_the_bots_report(
     (line,) = capsys.readouterr().out.splitlines()
     assert line.split()[:2] == ["2", "[en]"]
     assert "bike" in line
+
+
+async def test_stats_count_users_questions_and_what_the_log_lost(engine: Engine, storage: Storage) -> None:
+    """/stats, built without the bot: users and reachable users, subscribers, questions by outcome, the question
+    log's losses after flushing it, and the page watch before its first check; in Dutch for staff who chose it."""
+    await storage.subscribe(1, "mirai", "en")
+    await storage.subscribe(2, "mirai", "nl")
+    await storage.deactivate(2)
+    await storage.record_question("what is the minimum age for MIRAI", "en", "answered", "mirai.age")
+    queue = Queue()
+    staff = StaffService(engine, storage, questions=queue, watch_url="https://example.invalid/page")
+
+    lines = markup.to_plain((await staff.stats("en", dropped_replies=3)).text).splitlines()
+
+    assert queue.flushes == 1
+    assert lines[:4] == [
+        "Statistics",
+        "Users: 2 (1 reachable)",
+        "Subscribers, mirai: 1",
+        "Questions, last 7 days: 1 (answered 100%, fallback 0%, redirect 0%, suggested 0%)",
+    ]
+    assert "Replies dropped since start (Telegram kept answering 429): 3" in lines
+    assert (
+        "Questions not logged since start: 0 (log queue full), 0 (refused by the database); waiting to be written: 0"
+        in lines
+    )
+    assert lines[-1] == "Page watch: https://example.invalid/page, not checked yet"
+    dutch = markup.to_plain((await staff.stats("nl")).text).splitlines()
+    assert dutch[:2] == ["Statistieken", "Gebruikers: 2 (1 bereikbaar)"]
