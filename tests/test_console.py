@@ -10,7 +10,6 @@ from __future__ import annotations
 import io
 import os
 import re
-import sys
 import threading
 import time
 from datetime import UTC, datetime, timedelta
@@ -20,7 +19,6 @@ from typing import Any
 import pytest
 
 from bot.app import build_application
-from bot.cli import main
 from bot.config import Settings
 from bot.console import ConsoleChat, Screen, chat
 from bot.core import conversation
@@ -33,35 +31,12 @@ from bot.core.views import Action
 from bot.storage.database import SQLITE_FILE_NAME
 from bot.tg.inprocess import ApiCall
 from tests.conftest import polling, settings_for
+from tests.console_chat import buttons, replies, typed
 from tests.fake_bot_api import FakeBotApi
-from tests.tg.test_alerts_e2e import Win, write_knowledge
+from tests.tg.alerts import Win, write_knowledge
 
 UNKNOWN = "I don't know that command."
 OPENS = "Applications are open: MIRAI"
-
-
-def typed(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], *lines: str, **env: str) -> str:
-    """Run `python -m bot chat` on these lines (piped, as from a file) and return what it printed."""
-    for name in ("LC_ALL", "LC_MESSAGES"):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("LANG", "C.UTF-8")  # no app language, unless a test sets one
-    for name, value in env.items():
-        monkeypatch.setenv(name, value)
-    monkeypatch.setattr(sys, "stdin", io.StringIO("".join(f"{line}\n" for line in lines)))
-    assert main(["chat"]) == 0
-    out, err = capsys.readouterr()
-    assert "Traceback" not in out + err
-    return out
-
-
-def replies(out: str) -> list[str]:
-    """The bot's messages, in order, as printed."""
-    return [block.strip() for block in re.split(r"\n\n(?=bot> )", "\n\n" + out) if block.startswith("bot> ")]
-
-
-def buttons(block: str) -> dict[str, int]:
-    """A printed message's buttons: label -> the number to type."""
-    return {label.strip(): int(number) for number, label in re.findall(r"\[(\d+)\] ([^\[\n]+)", block)}
 
 
 class LiveChat:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from bot.core import markup
 from bot.core.engine import Engine
-from tests.test_console import buttons, replies, typed
+from tests.console_chat import buttons, replies, typed
 
 
 def test_more_details_and_sources_at_the_console(monkeypatch, capsys, engine: Engine) -> None:

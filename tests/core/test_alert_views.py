@@ -45,7 +45,7 @@ from bot.core.views import (
     Unsubscribe,
 )
 from bot.core.windows import Window, WindowSpec, resolve
-from tests.core.test_quiz import load
+from tests.core.fixtures import load
 
 BRUSSELS = ZoneInfo("Europe/Brussels")
 GROUP_1 = Text(en="Group 1 (Politics)", fr="Groupe 1 (politique)", nl="Groep 1 (politiek)")

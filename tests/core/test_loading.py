@@ -7,15 +7,24 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 
 from bot.core import markup
 from bot.core.errors import KnowledgeError, Problem
 from bot.core.knowledge import ANSWER_MAX_CHARS, FIRST_SCREEN_CHARS
 from bot.core.languages import LANGUAGES
 from bot.core.loading import EMBASSY_PAGE_URL, SOURCES_DIR, load_knowledge, normalise_quote
-
-SHIPPED_KNOWLEDGE = Path(__file__).resolve().parents[2] / "knowledge"
+from tests.core.fixtures import (
+    REMOVE,
+    SHIPPED_KNOWLEDGE,
+    entry,
+    line_of,
+    only_problem,
+    problems_of,
+    programme,
+    render,
+    texts,
+    write,
+)
 
 # The 27 ids of the table in /work/shared/knowledge-topics.md ("Knowledge topics the bot must answer"),
 # copied here because that file lives outside the repository.
@@ -49,77 +58,8 @@ REQUIRED_TOPIC_IDS = (
     "bot.privacy",
 )
 
-REMOVE = object()
-"""Marks a key to leave out of an entry built by ``entry()``."""
-
 
 # --- helpers: a valid minimal knowledge base, so that each test changes exactly one thing ----------------
-
-
-def texts(prefix: str, **changes: Any) -> dict[str, Any]:
-    """One text per language, with ``changes`` replacing (or, with REMOVE, dropping) some languages."""
-    return _apply({lang: f"{prefix} ({lang})" for lang in LANGUAGES}, changes)
-
-
-def entry(entry_id: str = "general.contact", **changes: Any) -> dict[str, Any]:
-    """A valid minimal entry as plain data; ``changes`` replace keys (REMOVE drops one)."""
-    data = {
-        "id": entry_id,
-        "title": texts(f"Title of {entry_id}"),
-        "answer": texts(f"Answer about {entry_id}"),
-        "questions": {lang: [f"question {lang} about {entry_id}"] for lang in LANGUAGES},
-    }
-    return _apply(data, changes)
-
-
-def programme(programme_id: str = "mirai") -> dict[str, Any]:
-    """A valid ``programme:`` block."""
-    return {"id": programme_id, "name": texts(programme_id.upper()), "summary": texts(f"About {programme_id}")}
-
-
-def render(*entries: dict[str, Any], programme: dict[str, Any] | None = None) -> str:
-    """A knowledge file's YAML text, laid out the same way every time (one key per line)."""
-    document: dict[str, Any] = {"programme": programme} if programme else {}
-    document["entries"] = list(entries)
-    return yaml.safe_dump(document, sort_keys=False, allow_unicode=True, width=100_000)
-
-
-def write(directory: Path, files: dict[str, str]) -> Path:
-    """Write ``{file name: text}`` into ``directory`` and return it."""
-    directory.mkdir(exist_ok=True)
-    for name, text in files.items():
-        (directory / name).write_text(text, encoding="utf-8")
-    return directory
-
-
-def line_of(text: str, needle: str, after: str | None = None) -> int:
-    """The 1-based number of the first line holding ``needle`` (after the first line holding ``after``)."""
-    lines = text.splitlines()
-    start = 0 if after is None else next(i for i, line in enumerate(lines) if after in line) + 1
-    return next(i + 1 for i, line in enumerate(lines[start:], start) if needle in line)
-
-
-def problems_of(directory: Path) -> list[Problem]:
-    """The problems ``load_knowledge`` reports for ``directory`` (the load must fail)."""
-    with pytest.raises(KnowledgeError) as caught:
-        load_knowledge(directory)
-    return caught.value.problems
-
-
-def only_problem(directory: Path) -> Problem:
-    """The one problem reported for ``directory``."""
-    problems = problems_of(directory)
-    assert len(problems) == 1, problems
-    return problems[0]
-
-
-def _apply(data: dict[str, Any], changes: dict[str, Any]) -> dict[str, Any]:
-    for key, value in changes.items():
-        if value is REMOVE:
-            data.pop(key, None)
-        else:
-            data[key] = value
-    return data
 
 
 # --- a valid knowledge base ------------------------------------------------------------------------------

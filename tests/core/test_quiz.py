@@ -18,96 +18,29 @@ import yaml
 
 from bot.core.errors import QuizError
 from bot.core.knowledge import KnowledgeBase
-from bot.core.loading import load_knowledge
 from bot.core.quiz import MAX_DEPTH, Progress, Quiz, Verdict, joint_failures, paths, replay, verdict
 from bot.core.quiz_review import review
-from tests.core.test_loading import entry, programme, texts, write
+from tests.core.fixtures import (
+    ALT,
+    CIR,
+    JET_ENTRIES,
+    LINEAR_QUESTIONS,
+    MIRAI_ENTRIES,
+    NO,
+    SEA,
+    UNSURE,
+    YES,
+    branching_quiz,
+    knowledge_files,
+    linear_quiz,
+    load,
+    programme_file,
+    question,
+    texts,
+    yes_no_unsure,
+)
 
 # --- fixture quizzes, as the plain data a staff member would write ----------------------------------------
-
-LINEAR_QUESTIONS = ("nationality", "enrolment", "age")
-MIRAI_ENTRIES = ("mirai.requirements", "mirai.nationality", "mirai.enrolment", "mirai.age")
-JET_ENTRIES = ("jet.requirements", "jet.positions", "jet.nationality", "jet.degree")
-YES, NO, UNSURE = 0, 1, 2
-CIR, ALT, SEA = 0, 1, 2
-
-
-def yes_no_unsure(question_id: str) -> list[dict[str, Any]]:
-    """Options of a standard question: yes passes, no fails, unsure is to check."""
-    return [
-        {"answer": "yes"},
-        {"answer": "no", "fails": texts(f"Not {question_id}")},
-        {"answer": "unsure", "check": texts(f"Check {question_id}")},
-    ]
-
-
-def question(question_id: str, options: list[dict[str, Any]], **extra: Any) -> dict[str, Any]:
-    return {"id": question_id, "ask": texts(f"Ask {question_id}?"), **extra, "options": options}
-
-
-def linear_quiz() -> dict[str, Any]:
-    """Three yes/no/unsure questions, one after the other: 27 paths."""
-    return {
-        "requirements": "mirai.requirements",
-        "eligible": texts("Prepare your application"),
-        "questions": [question(q, yes_no_unsure(q), about=f"mirai.{q}") for q in LINEAR_QUESTIONS],
-    }
-
-
-def branching_quiz() -> dict[str, Any]:
-    """A position first: CIR goes on to nationality and degree; ALT and SEA fail, end at once, offer CIR."""
-
-    def position(answer: str, **extra: Any) -> dict[str, Any]:
-        return {"answer": answer, "label": texts(answer.upper()), **extra}
-
-    closed = {"then": "end", "instead": "cir"}
-    return {
-        "requirements": "jet.requirements",
-        "eligible": texts("Apply for JET"),
-        "questions": [
-            question(
-                "position",
-                [
-                    position("cir"),
-                    position("alt", fails=texts("Not ALT"), **closed),
-                    position("sea", fails=texts("Not SEA"), **closed),
-                ],
-                about="jet.positions",
-            ),
-            question("nationality", yes_no_unsure("nationality"), about="jet.nationality"),
-            question("degree", yes_no_unsure("degree")[:2], about="jet.degree"),
-        ],
-    }
-
-
-def programme_file(programme_id: str, entry_ids: tuple[str, ...], quiz: dict[str, Any] | None) -> str:
-    """A programme's knowledge file: its programme block, its entries, then its quiz (if any)."""
-    document: dict[str, Any] = {"programme": programme(programme_id), "entries": [entry(i) for i in entry_ids]}
-    if quiz is not None:
-        document["quiz"] = quiz
-    return yaml.safe_dump(document, sort_keys=False, allow_unicode=True, width=100_000)
-
-
-def knowledge_files(
-    mirai: dict[str, Any] | None = None, jet: dict[str, Any] | None = None, *, default: bool = True
-) -> dict[str, str]:
-    """A knowledge folder: MIRAI with the linear quiz, JET with the branching one, and a programme without
-    a quiz. ``default=False`` leaves out the quizzes not given."""
-    if default:
-        mirai = linear_quiz() if mirai is None else mirai
-        jet = branching_quiz() if jet is None else jet
-    return {
-        "general.yaml": yaml.safe_dump(
-            {"entries": [entry("programs.timing"), entry("general.contact")]}, sort_keys=False, width=100_000
-        ),
-        "jet.yaml": programme_file("jet", JET_ENTRIES, jet),
-        "mirai.yaml": programme_file("mirai", MIRAI_ENTRIES, mirai),
-        "other.yaml": programme_file("other", ("other.about",), None),
-    }
-
-
-def load(directory: Path, files: dict[str, str] | None = None) -> KnowledgeBase:
-    return load_knowledge(write(directory, knowledge_files() if files is None else files))
 
 
 @pytest.fixture

@@ -10,13 +10,17 @@ import yaml
 
 from bot.core.loading import load_knowledge
 from bot.core.quiz import MAX_DEPTH
-from tests.core.test_loading import entry, only_problem, problems_of, texts, write
-from tests.core.test_quiz import (
+from tests.core.fixtures import (
     MIRAI_ENTRIES,
+    entry,
     knowledge_files,
     linear_quiz,
+    only_problem,
+    problems_of,
     programme_file,
     question,
+    texts,
+    write,
     yes_no_unsure,
 )
 

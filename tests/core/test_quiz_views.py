@@ -21,7 +21,7 @@ from bot.core.quiz_views import (
     start,
 )
 from bot.core.views import Button, CancelQuiz, ChooseQuiz, QuizRequirements, QuizStep, Reply, ShowEntry, ShowMenu
-from tests.core.test_quiz import (
+from tests.core.fixtures import (
     ALT,
     CIR,
     MIRAI_ENTRIES,

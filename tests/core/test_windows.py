@@ -17,7 +17,7 @@ from pydantic import ValidationError
 from bot.core.loading import load_knowledge
 from bot.core.text import Text
 from bot.core.windows import Window, WindowSpec, resolve
-from tests.core.test_loading import entry, line_of, problems_of, programme, render, texts, write
+from tests.core.fixtures import entry, line_of, problems_of, programme, render, texts, write
 
 BRUSSELS = ZoneInfo("Europe/Brussels")
 

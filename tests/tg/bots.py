@@ -2,14 +2,23 @@
 
 from __future__ import annotations
 
-from contextlib import AbstractAsyncContextManager
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from telegram.ext import Application
 
-from bot.app import Services, health_of
+from bot.app import Services, build_application, health_of
 from bot.config import Settings
+from bot.core.engine import Engine
+from bot.delivery import AlertDispatcher
+from bot.storage import Database, Storage
 from bot.tg.serve import WebServer, running
+from tests.conftest import polling, settings_for
+from tests.fake_bot_api import FakeBotApi
+from tests.tg.conftest import without_alert_jobs
 
 App = Application[Any, Any, Any, Any, Any, Any]
 
@@ -19,3 +28,33 @@ def running_bot(
 ) -> AbstractAsyncContextManager[WebServer | None]:
     """``bot.tg.serve.running`` with the hooks ``bot.process.run`` hands it: its /healthz and the dispatcher's stop."""
     return running(application, settings, health=health_of(application, services), on_stopping=services.dispatcher.stop)
+
+
+@asynccontextmanager
+async def bot(
+    api: FakeBotApi,
+    engine: Engine,
+    database: Database | None = None,
+    *,
+    alert_jobs: bool = True,
+    **overrides: Any,
+) -> AsyncIterator[App]:
+    """The real Application polling the fake server: on ``database`` if given (else the SQLite file in DATA_DIR);
+    without ``alert_jobs`` no regular job runs the dispatcher (a confirmed broadcast still wakes it)."""
+    settings = settings_for(api, **overrides)
+    services = None
+    if database is not None:
+        storage = Storage(database)
+        dispatcher = AlertDispatcher(
+            engine,
+            storage,
+            zone=ZoneInfo(settings.timezone),
+            reminder_days=settings.alert_reminder_days,
+            worker_id=f"test-{uuid.uuid4().hex[:6]}",
+        )
+        services = Services(settings, engine, database, storage, dispatcher)
+    application = build_application(settings, engine, services)
+    if not alert_jobs:
+        without_alert_jobs(application)
+    async with polling(application) as running:
+        yield running

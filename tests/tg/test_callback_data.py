@@ -26,8 +26,7 @@ from bot.core.views import (
     Unsubscribe,
 )
 from bot.tg.callback_data import MAX_BYTES, CallbackDataTooLong, pack, unpack, unpack_with_lang
-from tests.core.test_loading import SHIPPED_KNOWLEDGE
-from tests.core.test_quiz import load
+from tests.core.fixtures import SHIPPED_KNOWLEDGE, load
 
 
 @pytest.mark.parametrize(

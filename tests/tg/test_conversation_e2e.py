@@ -8,12 +8,8 @@ from __future__ import annotations
 
 import html
 import logging
-from collections.abc import Iterator
-from dataclasses import dataclass
-from typing import Any
 
 import pytest
-from telegram.ext import Application
 
 from bot.app import build_application
 from bot.core import markup
@@ -25,62 +21,36 @@ from bot.core.matching import Suggestions
 from bot.logs import RedactTokens
 from tests.conftest import polling, settings_for
 from tests.fake_bot_api import BOT_USERNAME, FakeBotApi, parse_html
+from tests.tg.chat import (
+    GROUP,
+    HELP,
+    JSON,
+    MAIN_MENU,
+    OUT_OF_DATE,
+    UNKNOWN_COMMAND,
+    USER,
+    App,
+    Seen,
+    ask,
+    assert_ignored,
+    knowledge_of,
+    next_seen,
+    tap,
+)
 
-JSON = dict[str, Any]
-App = Application[Any, Any, Any, Any, Any, Any]
-USER = 1001
-GROUP = -100123456789
+pytestmark = pytest.mark.usefixtures("bot_logs")  # no bot warning or error, and no token, in any log here
 CHANNEL = -100987654321
 REALISTIC_TOKEN = "7012345678:AAHf3kQ9xZ-bV2mN8pL4rT6yU1wE0sD5cGh"  # a made-up token shaped like Telegram's
 
 WELCOME = {"en": "Welcome!", "fr": "Bienvenue !", "nl": "Welkom!"}
 CHOOSE_TOPIC = {"en": "Choose a topic:", "fr": "Choisissez un sujet :", "nl": "Kies een onderwerp:"}
-MAIN_MENU = {"en": "◀ Main menu", "fr": "◀ Menu principal", "nl": "◀ Hoofdmenu"}
 DONT_KNOW = {"en": "Sorry, I don't know", "fr": "Désolé, je ne connais pas", "nl": "Sorry, daar weet ik"}
 DID_YOU_MEAN = "Did you mean one of these?"
 ONLY_TEXT = "I can only read text messages."
 IN_WORDS = "Please ask your question in words"
-UNKNOWN_COMMAND = "I don't know that command."
-OUT_OF_DATE = "This button is out of date. Here is the menu again."
-HELP = "How to use this bot"
 
 
 # ------------------------------------------------------------------------------------------------ helpers
-
-
-@dataclass(frozen=True)
-class Seen:
-    """One bot message as the user sees it, with the request that produced it."""
-
-    method: str
-    """sendMessage for a new message, editMessageText for a message changed in place."""
-    html: str
-    """The text as the bot sent it (Telegram HTML)."""
-    text: str
-    """The text as Telegram shows it, after parsing the HTML."""
-    entities: list[JSON]
-    buttons: list[list[tuple[str, str]]]
-    """Rows of (label, callback_data)."""
-    message: JSON
-    """The message as Telegram returned it (tap its buttons with ``tap``)."""
-    reply_to: int | None
-    """The message id this one quotes, if any."""
-
-    @property
-    def labels(self) -> list[str]:
-        return [label for row in self.buttons for label, _ in row]
-
-    def data(self, label: str) -> str:
-        for row in self.buttons:
-            for text, data in row:
-                if text == label:
-                    return data
-        raise AssertionError(f"no button {label!r} in {self.labels}")
-
-    @property
-    def bold(self) -> list[str]:
-        """The bold runs of the text, as the user sees them."""
-        return [_utf16_slice(self.text, e["offset"], e["length"]) for e in self.entities if e["type"] == "bold"]
 
 
 def assert_in_language(seen: Seen, knowledge: KnowledgeBase, lang: Lang) -> None:
@@ -109,83 +79,12 @@ def assert_in_language(seen: Seen, knowledge: KnowledgeBase, lang: Lang) -> None
         assert seen.bold[0] in titles[lang], (seen.bold[0], lang)
 
 
-def _utf16_slice(text: str, offset: int, length: int) -> str:
-    encoded = text.encode("utf-16-le")
-    return encoded[offset * 2 : (offset + length) * 2].decode("utf-16-le")
-
-
-def action_of(data: str) -> str:
-    """Callback data without the language suffix the bot adds (``e|mirai.age|fr`` -> ``e|mirai.age``),
-    so expectations name the action; the language a tap answers in is tested on its own."""
-    head, separator, tail = data.rpartition("|")
-    return head if separator and tail in ("en", "fr", "nl") and head not in ("e", "p", "i", "r") else data
-
-
-async def next_seen(api: FakeBotApi, chat_id: int, timeout: float = 5.0) -> Seen:  # noqa: ASYNC109
-    """The bot's next message (or edit) in a chat; every one must be HTML that Telegram accepted."""
-    params = await api.next_reply(chat_id, timeout)
-    call = next(c for c in reversed(api.calls) if c.params is params)
-    assert call.ok, call
-    assert params.get("parse_mode") == "HTML", f"sent without parse_mode HTML: {call}"
-    text, entities = parse_html(params["text"])
-    markup = params.get("reply_markup") or {}
-    buttons = [
-        [(b["text"], action_of(b.get("callback_data", ""))) for b in row] for row in markup.get("inline_keyboard", [])
-    ]
-    reply = params.get("reply_parameters") or {}
-    return Seen(
-        method=call.method,
-        html=params["text"],
-        text=text,
-        entities=entities,
-        buttons=buttons,
-        message=call.result,
-        reply_to=reply.get("message_id"),
-    )
-
-
-async def ask(api: FakeBotApi, text: str, *, lang: str | None = "en", user: int = USER) -> Seen:
-    """Send a private message and return the bot's reply."""
-    api.send_text(text, user_id=user, language_code=lang)
-    return await next_seen(api, user)
-
-
-async def tap(api: FakeBotApi, seen: Seen, label: str, *, lang: str | None = "en", user: int = USER) -> Seen:
-    """Tap the button ``label`` under ``seen`` and return what the bot does next in that chat."""
-    raw = next(
-        b["callback_data"]
-        for row in seen.message.get("reply_markup", {}).get("inline_keyboard", [])
-        for b in row
-        if b["text"] == label
-    )
-    api.send_callback(raw, seen.message, user_id=user, language_code=lang)
-    return await next_seen(api, seen.message["chat"]["id"])
-
-
-async def assert_ignored(api: FakeBotApi, *chat_ids: int) -> None:
-    """Check that what was just sent gets no reply: the bot's next message in the private chat must be its answer
-    to a follow-up /help, and nothing may have gone to ``chat_ids``.
-
-    Updates are handled in the order they come, so a reply to an ignored update would come before this one."""
-    before = len(api.sent_messages(USER))
-    api.send_text("/help", user_id=USER)
-    seen = await next_seen(api, USER)
-    assert HELP in seen.text, f"expected only the answer to /help, got {seen.text[:80]!r}"
-    assert len(api.sent_messages(USER)) == before + 1
-    for chat_id in chat_ids:
-        assert api.sent_messages(chat_id) == [], f"the bot wrote to chat {chat_id}"
-
-
 def raw_message(api: FakeBotApi, content: JSON, *, chat: JSON | None = None, lang: str | None = "en") -> JSON:
     """A message (not text) from the test user, ready for ``send_update``."""
     user = api.make_user(USER)
     if lang is not None:
         user["language_code"] = lang
     return {"from": user, "chat": chat or {"id": USER, "type": "private", "first_name": "Ana"}, **content}
-
-
-def knowledge_of(engine: Engine) -> KnowledgeBase:
-    return engine.snapshot.knowledge
 
 
 def programme_menu_labels(knowledge: KnowledgeBase, programme_id: str, lang: Lang) -> list[str]:
@@ -228,27 +127,6 @@ def assert_shows_entry(seen: Seen, knowledge: KnowledgeBase, entry: Entry, lang:
     if entry.kind != "smalltalk":
         expected.append((MAIN_MENU[lang], "M"))
     assert [button for row in seen.buttons for button in row][: len(expected)] == expected
-
-
-# ------------------------------------------------------------------------------------------- log guard
-
-
-@pytest.fixture(autouse=True)
-def log_guard(caplog: pytest.LogCaptureFixture, fake_api: FakeBotApi) -> Iterator[None]:
-    """In every test here the bot logs no warning or error of its own, and no INFO record shows the token."""
-    # As bot.logs.setup_logging does in production: httpx logs every request URL, and those hold the token.
-    caplog.set_level(logging.WARNING, logger="httpx")
-    caplog.set_level(logging.DEBUG)  # last: set_level also sets the level of caplog's one handler
-    yield
-    records = [record for when in ("setup", "call", "teardown") for record in caplog.get_records(when)]
-    formatter = logging.Formatter("%(name)s %(levelname)s %(message)s")
-    problems = [formatter.format(r) for r in records if r.name.startswith("bot") and r.levelno >= logging.WARNING]
-    assert not problems, "the bot logged:\n" + "\n".join(problems)
-    assert records, "nothing was captured: the guard would prove nothing"
-    # At DEBUG, python-telegram-bot logs its API URL, token included; in production bot.logs.RedactTokens
-    # removes it (see test_debug_logs_are_redacted), so here only what production logs by default is checked.
-    leaks = [r.name for r in records if r.levelno >= logging.INFO and fake_api.token in formatter.format(r)]
-    assert not leaks, f"the bot token appears in log records of {sorted(set(leaks))}"
 
 
 # ----------------------------------------------------------------------------------------- start, menus

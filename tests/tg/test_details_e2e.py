@@ -13,19 +13,12 @@ from bot.core.languages import Lang
 from bot.core.views import ShowDetails, ShowSources
 from bot.tg.callback_data import pack
 from tests.fake_bot_api import FakeBotApi
-from tests.tg.test_conversation_e2e import (  # noqa: F401  (log_guard: no bot warning and no token in any log here)
-    OUT_OF_DATE,
-    USER,
-    App,
-    ask,
-    knowledge_of,
-    log_guard,
-    next_seen,
-    tap,
-)
+from tests.tg.chat import OUT_OF_DATE, USER, App, ask, knowledge_of, next_seen, tap
 
 SOURCE_WORD = {"en": "Source:", "fr": "Source :", "nl": "Bron:"}
 WHAT_IS_MIRAI = {"en": "what is mirai?", "fr": "c'est quoi mirai ?", "nl": "wat is mirai?"}
+
+pytestmark = pytest.mark.usefixtures("bot_logs")  # no bot warning and no token in any log here
 
 
 @pytest.mark.parametrize("lang", ["en", "fr", "nl"])

@@ -15,7 +15,7 @@ from bot.core.i18n import t
 from bot.tg.rate_limit import PacedRateLimiter
 from tests.conftest import polling, settings_for
 from tests.fake_bot_api import FakeBotApi
-from tests.tg.test_conversation_e2e import next_seen
+from tests.tg.chat import next_seen
 
 pytestmark = pytest.mark.usefixtures("bot_logs")
 

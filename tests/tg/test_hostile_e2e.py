@@ -12,9 +12,10 @@ from bot.core.engine import Engine
 from bot.core.i18n import t
 from bot.storage.database import SQLITE_FILE_NAME
 from tests.fake_bot_api import FakeBotApi
+from tests.tg.bots import bot
+from tests.tg.chat import GROUP, USER, ask, next_seen, tap
 from tests.tg.conftest import services_of
-from tests.tg.test_conversation_e2e import GROUP, USER, ask, next_seen, tap
-from tests.tg.test_staff_e2e import ADMIN, bot
+from tests.tg.staff import ADMIN
 
 pytestmark = pytest.mark.usefixtures("bot_logs")
 

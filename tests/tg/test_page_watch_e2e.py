@@ -36,10 +36,10 @@ from tests.clock import FakeClock
 from tests.conftest import polling, settings_for
 from tests.fake_bot_api import FakeBotApi, parse_html
 from tests.page_server import PageServer, exchange_page
+from tests.tg.alerts import CrashingSender, until
+from tests.tg.chat import UNKNOWN_COMMAND, USER, App, ask, next_seen, tap
 from tests.tg.conftest import services_of
-from tests.tg.test_alerts_e2e import CrashingSender, until
-from tests.tg.test_conversation_e2e import UNKNOWN_COMMAND, USER, App, ask, next_seen, tap
-from tests.tg.test_webhook import refusing_port, webhook_bot
+from tests.tg.webhooks import refusing_port, webhook_bot
 
 pytestmark = pytest.mark.usefixtures("bot_logs")
 

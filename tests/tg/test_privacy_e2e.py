@@ -26,9 +26,10 @@ from bot.tg.jobs import PURGE
 from bot.tg.sender import TelegramSender
 from tests.clock import FakeClock
 from tests.fake_bot_api import FakeBotApi, parse_html
+from tests.tg.bots import bot
+from tests.tg.chat import GROUP, USER, Seen, ask, next_seen, tap
 from tests.tg.conftest import services_of
-from tests.tg.test_conversation_e2e import GROUP, USER, Seen, ask, next_seen, tap
-from tests.tg.test_staff_e2e import ADMIN, announcements, bot, questions_logged
+from tests.tg.staff import ADMIN, announcements, questions_logged
 
 pytestmark = pytest.mark.usefixtures("bot_logs")
 

@@ -25,8 +25,8 @@ from bot.storage.models import QuestionLog
 from bot.storage.question_writer import QuestionWriter
 from tests.conftest import polling, settings_for
 from tests.fake_bot_api import FakeBotApi
+from tests.tg.chat import App, ask
 from tests.tg.conftest import without_alert_jobs
-from tests.tg.test_conversation_e2e import App, ask
 
 pytestmark = pytest.mark.usefixtures("bot_logs")
 

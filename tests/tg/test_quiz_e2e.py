@@ -22,22 +22,13 @@ from bot.core.languages import Lang
 from bot.core.quiz import Quiz
 from tests.conftest import KNOWLEDGE_DIR, polling, settings_for
 from tests.fake_bot_api import FakeBotApi
-from tests.tg.test_conversation_e2e import (  # log_guard: the bot logs no warning or error in any test here
-    GROUP,
-    MAIN_MENU,
-    OUT_OF_DATE,
-    USER,
-    App,
-    Seen,
-    ask,
-    log_guard,  # noqa: F401
-    next_seen,
-    tap,
-)
+from tests.tg.chat import GROUP, MAIN_MENU, OUT_OF_DATE, USER, App, Seen, ask, next_seen, tap
 
 OTHER_USER = USER + 1
 YES = {"en": "Yes", "fr": "Oui", "nl": "Ja"}
 NO = {"en": "No", "fr": "Non", "nl": "Nee"}
+
+pytestmark = pytest.mark.usefixtures("bot_logs")  # the bot logs no warning or error in any test here
 UNSURE = {"en": "I'm not sure", "fr": "Je ne suis pas sûr(e)", "nl": "Ik weet het niet zeker"}
 BACK = {"en": "◀ Back", "fr": "◀ Retour", "nl": "◀ Terug"}
 START_AGAIN = {"en": "Start again", "fr": "Recommencer", "nl": "Opnieuw beginnen"}

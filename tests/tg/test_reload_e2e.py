@@ -14,8 +14,9 @@ import pytest
 from bot.core.engine import Engine
 from tests.conftest import KNOWLEDGE_DIR
 from tests.fake_bot_api import FakeBotApi
-from tests.tg.test_conversation_e2e import ask, next_seen
-from tests.tg.test_staff_e2e import ADMIN, MATCHED, bot
+from tests.tg.bots import bot
+from tests.tg.chat import ask, next_seen
+from tests.tg.staff import ADMIN, MATCHED
 
 pytestmark = pytest.mark.usefixtures("bot_logs")
 

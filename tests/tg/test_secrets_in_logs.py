@@ -13,7 +13,7 @@ from bot.logs import RedactTokens, redact, setup_logging
 from tests.conftest import polling
 from tests.fake_bot_api import FakeBotApi
 from tests.tg.bots import running_bot
-from tests.tg.test_webhook import SECRET, USER, bot_for, command_update, webhook_bot, webhook_settings
+from tests.tg.webhooks import SECRET, USER, bot_for, command_update, webhook_bot, webhook_settings
 
 #: Shaped like a real token (digits, a colon, 35 characters), unlike the suite's short test token.
 TOKEN = "7012345678:AAHk3v9Xq2LmZpR8sT4uVwY6bC1dE5fG7hJ"

@@ -11,18 +11,14 @@ import asyncio
 import csv
 import io
 import re
-import time
-import uuid
 from collections import Counter
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
-from contextlib import asynccontextmanager
+from collections.abc import Callable, Iterable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.app import Services, build_application
 from bot.cli import main
 from bot.core.engine import Engine
 from bot.core.i18n import t
@@ -31,15 +27,16 @@ from bot.delivery import AlertDispatcher
 from bot.storage import BROADCAST_PREFIX, Database, Storage
 from bot.tg.sender import TelegramSender
 from tests.clock import FakeClock
-from tests.conftest import KNOWLEDGE_DIR, polling, settings_for
+from tests.conftest import KNOWLEDGE_DIR, settings_for
 from tests.fake_bot_api import Call, FakeBotApi, parse_html
-from tests.tg.conftest import services_of, without_alert_jobs
-from tests.tg.test_alerts_e2e import CrashingSender, add_subscribers, until
-from tests.tg.test_conversation_e2e import UNKNOWN_COMMAND, USER, App, Seen, ask, next_seen, tap
+from tests.tg.alerts import CrashingSender, add_subscribers, until
+from tests.tg.bots import bot
+from tests.tg.chat import UNKNOWN_COMMAND, USER, App, Seen, ask, next_seen, tap
+from tests.tg.conftest import services_of
+from tests.tg.staff import ADMIN, MATCHED, announcements, eventually, questions_logged
 
 pytestmark = pytest.mark.usefixtures("bot_logs")
 
-ADMIN = 4242
 MIRAI = "MIRAI"
 ANNOUNCEMENT = "Applications for **MIRAI 2027** open on 1 March.\nQ&A: bring 1 < 2 documents, see https://example.com"
 SHOWN = "Applications for MIRAI 2027 open on 1 March.\nQ&A: bring 1 < 2 documents, see https://example.com"
@@ -49,71 +46,14 @@ PARKING = [
     "my bicycle: where can I park it near the embassy",
 ]
 CAKE = ["recipe for chocolate cake", "chocolate cake recipe please"]
-MATCHED = "what is the minimum age for MIRAI"
 MATCHED_FR = "quel est l'âge minimum pour MIRAI ?"
 
 
 # ------------------------------------------------------------------------------------------------ helpers
 
 
-@asynccontextmanager
-async def bot(
-    api: FakeBotApi,
-    engine: Engine,
-    database: Database | None = None,
-    *,
-    alert_jobs: bool = True,
-    **overrides: Any,
-) -> AsyncIterator[App]:
-    """The real Application polling the fake server: on ``database`` if given (else the SQLite file in DATA_DIR);
-    without ``alert_jobs`` no regular job runs the dispatcher (a confirmed broadcast still wakes it)."""
-    settings = settings_for(api, **overrides)
-    services = None
-    if database is not None:
-        storage = Storage(database)
-        dispatcher = AlertDispatcher(
-            engine,
-            storage,
-            zone=ZoneInfo(settings.timezone),
-            reminder_days=settings.alert_reminder_days,
-            worker_id=f"test-{uuid.uuid4().hex[:6]}",
-        )
-        services = Services(settings, engine, database, storage, dispatcher)
-    application = build_application(settings, engine, services)
-    if not alert_jobs:
-        without_alert_jobs(application)
-    async with polling(application) as running:
-        yield running
-
-
-async def eventually(check: Callable[[], Awaitable[bool]], what: str, seconds: float = 5.0) -> None:
-    """Wait until ``check`` holds (the bot logs a question just after answering it, so a reply comes first)."""
-    deadline = time.monotonic() + seconds
-    while not await check():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {seconds}s waiting until {what}")
-        await asyncio.sleep(0.02)
-
-
-async def questions_logged(storage: Storage, count: int) -> None:
-    async def enough() -> bool:
-        return len(await storage.recent_questions(1)) >= count
-
-    await eventually(enough, f"{count} questions are logged")
-
-
 def bot_log(caplog: pytest.LogCaptureFixture) -> list[str]:
     return [record.getMessage() for record in caplog.records if record.name.startswith("bot")]
-
-
-def announcements(api: FakeBotApi, chat_ids: Iterable[int] | None = None) -> Counter[int | str | None]:
-    """How many announcements each chat received (accepted by Telegram)."""
-    wanted = set(chat_ids) if chat_ids is not None else None
-    return Counter(
-        call.chat_id
-        for call in api.calls_to("sendMessage")
-        if call.ok and call.params["text"].startswith("📣") and (wanted is None or call.chat_id in wanted)
-    )
 
 
 def headline(lang: Lang) -> str:

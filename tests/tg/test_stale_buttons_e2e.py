@@ -16,7 +16,7 @@ from telegram.ext import Application
 
 from bot.core.engine import Engine
 from tests.fake_bot_api import FakeBotApi
-from tests.tg.test_conversation_e2e import USER, Seen, ask, assert_ignored, knowledge_of, tap
+from tests.tg.chat import USER, Seen, ask, assert_ignored, knowledge_of, tap
 
 pytestmark = pytest.mark.usefixtures("bot_logs")
 
