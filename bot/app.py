@@ -147,6 +147,7 @@ def build_application(
         watch_url=services.watcher.url if services.watcher is not None else None,
         reload_timeout=settings.reload_timeout_seconds,
         on_reload=reschedule,
+        wake_up=lambda: wake_dispatcher(application, services.dispatcher),
     )
     application = (
         builder.base_url(settings.telegram_api_base_url)
@@ -174,13 +175,7 @@ def build_application(
     )
     alerts = AlertHandlers(subscriptions, staff, settings.admin_ids)
     account = AccountHandlers(AccountService(services.storage, settings.question_retention_days))
-    admin = AdminHandlers(
-        engine,
-        services.storage,
-        staff,
-        settings.admin_ids,
-        lambda: wake_dispatcher(application, services.dispatcher),
-    )
+    admin = AdminHandlers(staff, settings.admin_ids)
     register_handlers(application, Handlers(engine, alerts, account, admin, services.storage, services.questions))
     application.bot_data["services"] = services
     return application

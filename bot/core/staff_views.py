@@ -18,7 +18,7 @@ from bot.core.knowledge import KnowledgeBase
 from bot.core.languages import Lang
 from bot.core.markup import literal
 from bot.core.unanswered import Group
-from bot.core.views import Reply
+from bot.core.views import Button, ConfirmBroadcast, Reply
 
 REPORT_SHOWN: Final = 3500
 """Characters of a refused reload's report shown in a chat message (Telegram's limit is 4,096 in all)."""
@@ -194,3 +194,55 @@ def _when(instant: datetime | None, lang: Lang) -> str:
 
 def _share(part: int, total: int) -> str:
     return f"{round(100 * part / total)}%" if total else "0%"
+
+
+def subscribers(count: int, lang: Lang) -> str:
+    """ "1 subscriber", "2 subscribers"."""
+    return t(lang, "1 subscriber") if count == 1 else t(lang, "{count} subscribers", count=count)
+
+
+def broadcast_usage(knowledge: KnowledgeBase, lang: Lang) -> Reply:
+    """/broadcast without a known programme or without text: how to write it."""
+    return Reply(
+        t(
+            lang,
+            "Usage: /broadcast PROGRAMME text of the announcement (several lines allowed; {bold} and links work as "
+            "in the knowledge base). Programmes: {programmes}.",
+            bold=literal("**bold**"),
+            programmes=", ".join(p.id for p in knowledge.programmes),
+        )
+    )
+
+
+def broadcast_preview(programme_id: str, text: str, recipients: int, draft_id: int, lang: Lang) -> Reply:
+    """The announcement as subscribers will read it (staff markup and all), with the button that sends it."""
+    heading = t(
+        lang,
+        "Preview of the announcement to {subscribers} of {programme}:",
+        subscribers=subscribers(recipients, lang),
+        programme=programme_id,
+    )
+    button = Button(
+        t(lang, "Send to {subscribers}", subscribers=subscribers(recipients, lang)), ConfirmBroadcast(draft_id)
+    )
+    return Reply(f"{heading}\n\n{text}", ((button,),))
+
+
+def broadcast_confirmed(queued: int | None, lang: Lang) -> Reply:
+    """After "Send to …": queued now, already sent, or gone. ``queued`` is None for a draft that is gone."""
+    if queued is None:
+        return Reply(t(lang, "This announcement no longer exists."))
+    if queued == 0:
+        return Reply(t(lang, "This announcement was already sent (or has no recipients)."))
+    return Reply(
+        t(lang, "Sending to {subscribers} now, within Telegram's limits.", subscribers=subscribers(queued, lang))
+    )
+
+
+def page_change_confirmed(queued: int | None, lang: Lang) -> Reply:
+    """After "Tell subscribers" under a change of the embassy's page."""
+    if queued is None:
+        return Reply(t(lang, "This page change no longer exists."))
+    if queued == 0:
+        return Reply(t(lang, "Subscribers were already told about this change (or there are none)."))
+    return Reply(t(lang, "Telling {subscribers} now, within Telegram's limits.", subscribers=subscribers(queued, lang)))

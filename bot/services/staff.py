@@ -63,16 +63,19 @@ class StaffService:
         watch_url: str | None = None,
         reload_timeout: float = 30.0,
         on_reload: Callable[[], None] = lambda: None,
+        wake_up: Callable[[], None] = lambda: None,
     ) -> None:
         """``reload_timeout``: RELOAD_TIMEOUT_SECONDS; ``on_reload``: what follows a reload that succeeded
         (the bot reschedules its alert jobs from the new windows); ``storage``: needed only for reports;
-        ``watch_url``: the page the watcher checks (None when WATCH_URL is empty)."""
+        ``watch_url``: the page the watcher checks (None when WATCH_URL is empty); ``wake_up``: makes the
+        alert dispatcher send what was just queued (a confirmed announcement) without waiting for its tick."""
         self.engine = engine
         self.storage = storage
         self.questions = questions
         self.watch_url = watch_url
         self.reload_timeout = reload_timeout
         self.on_reload = on_reload
+        self.wake_up = wake_up
 
     async def reload(self) -> Reloaded:
         """Read, check and index the knowledge base again, off the event loop; on problems, or past the time
@@ -112,6 +115,36 @@ class StaffService:
         return staff_views.stats(
             counts, lang, dropped_replies=dropped_replies, question_log=health, page_watch=page_watch
         )
+
+    async def draft_broadcast(self, args: str, admin_id: int, lang: Lang) -> Reply:
+        """`/broadcast PROGRAMME text…`: a draft with a preview and the number of recipients, to confirm; without
+        a known programme or a text, how to write it."""
+        programme, _, text = args.strip().partition(" ")
+        knowledge = self.engine.snapshot.knowledge
+        if not programme or not text.strip() or knowledge.programme(programme.lower()) is None:
+            return staff_views.broadcast_usage(knowledge, lang)
+        storage = self._storage()
+        programme = programme.lower()
+        draft = await storage.create_broadcast(programme, text.strip(), admin_id)
+        recipients = len(await storage.subscribers(programme))
+        log.info("admin %s drafted broadcast %d to %s (%d recipients)", admin_id, draft.id, programme, recipients)
+        return staff_views.broadcast_preview(programme, draft.text, recipients, draft.id, lang)
+
+    async def confirm_broadcast(self, broadcast_id: int, admin_id: int | None, lang: Lang) -> Reply:
+        """ "Send to …" under a preview: queue the announcement for every subscriber, once."""
+        queued = await self._storage().confirm_broadcast(broadcast_id)
+        if queued:
+            log.info("admin %s confirmed broadcast %d: %d queued", admin_id or "?", broadcast_id, queued)
+            self.wake_up()
+        return staff_views.broadcast_confirmed(queued, lang)
+
+    async def confirm_page_change(self, change_id: int, admin_id: int, lang: Lang) -> Reply:
+        """Staff's "Tell subscribers" under a change of the embassy's page: queue the notice, once."""
+        queued = await self._storage().confirm_page_change(change_id, admin_id)
+        if queued:
+            log.info("admin %s confirmed page change %d: %d queued", admin_id, change_id, queued)
+            self.wake_up()
+        return staff_views.page_change_confirmed(queued, lang)
 
     def _storage(self) -> Storage:
         if self.storage is None:

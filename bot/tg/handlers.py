@@ -163,7 +163,8 @@ class Handlers:
             and self.admin.allowed(user, "/broadcast")
         ):
             text = message.text or ""
-            await self.admin.broadcast(message, user, text.split(maxsplit=1)[1] if " " in text.strip() else "")
+            args = text.split(maxsplit=1)[1] if " " in text.strip() else ""
+            await self.admin.broadcast(message, user, args, await self._lang(update))
         else:
             await self.unknown_command(update, context)
 
@@ -294,11 +295,11 @@ class Handlers:
             return
         if isinstance(action, ConfirmBroadcast) and self.admin is not None:
             if isinstance(query.message, Message):
-                await self.admin.confirm(query.message, update.effective_user, action)
+                await self.admin.confirm(query.message, update.effective_user, action, lang)
             return
         if isinstance(action, ConfirmPageChange) and self.admin is not None:
             if isinstance(query.message, Message):
-                await self.admin.confirm_page_change(query.message, update.effective_user, action)
+                await self.admin.confirm_page_change(query.message, update.effective_user, action, lang)
             return
         if action is None:
             log.info("stale or malformed button: %r", (query.data or "")[:64])

@@ -191,3 +191,40 @@ async def test_stats_count_users_questions_and_what_the_log_lost(engine: Engine,
     assert lines[-1] == "Page watch: https://example.invalid/page, not checked yet"
     dutch = markup.to_plain((await staff.stats("nl")).text).splitlines()
     assert dutch[:2] == ["Statistieken", "Gebruikers: 2 (1 bereikbaar)"]
+
+
+async def test_a_broadcast_is_drafted_previewed_and_queued_once(engine: Engine, storage: Storage) -> None:
+    """A draft shows the text and its recipients; the first confirmation queues it and wakes the dispatcher,
+    the second says it was already sent; a draft that does not exist says so."""
+    await storage.subscribe(1, "mirai", "en")
+    await storage.subscribe(2, "mirai", "fr")
+    woken: list[str] = []
+    staff = StaffService(engine, storage, wake_up=lambda: woken.append("woken"))
+
+    preview = await staff.draft_broadcast("MIRAI Applications open **today**", admin_id=9, lang="en")
+
+    assert preview.text == "Preview of the announcement to 2 subscribers of mirai:\n\nApplications open **today**"
+    ((button,),) = preview.buttons
+    assert button.label == "Send to 2 subscribers"
+    draft_id = button.action.broadcast_id  # type: ignore[union-attr]
+    assert (await staff.confirm_broadcast(draft_id, 9, "en")).text == (
+        "Sending to 2 subscribers now, within Telegram's limits."
+    )
+    assert woken == ["woken"]
+    assert (await staff.confirm_broadcast(draft_id, 9, "nl")).text == (
+        "Deze aankondiging is al verstuurd (of heeft geen ontvangers)."
+    )
+    assert (await staff.confirm_broadcast(draft_id + 100, 9, "en")).text == "This announcement no longer exists."
+    assert woken == ["woken"]
+
+
+@pytest.mark.parametrize("args", ["", "mirai", "erasmus Hello", "   "])
+async def test_a_broadcast_without_programme_or_text_explains_the_command(
+    engine: Engine, storage: Storage, args: str
+) -> None:
+    """Nothing is drafted; the reply shows how to write it, '**bold**' as text, and the programmes."""
+    reply = await StaffService(engine, storage).draft_broadcast(args, admin_id=9, lang="en")
+
+    assert reply.text.startswith("Usage: /broadcast PROGRAMME")
+    assert "**bold**" in markup.to_plain(reply.text)
+    assert "jet, mirai" in reply.text or "mirai, jet" in reply.text
