@@ -24,4 +24,4 @@ def test_more_details_and_sources_at_the_console(monkeypatch, capsys, engine: En
     assert buttons(details) == {f"Sources ({len(entry.sources)})": 1, "◀ Main menu": 2}
     assert sources.startswith("bot> What is MIRAI? (sources)")
     for source in entry.sources:
-        assert f"{source.title} ({source.url}) ({source.as_of})" in sources
+        assert f"{source.title} ({source.url}) ({source.as_of_in('en')})" in sources

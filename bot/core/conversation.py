@@ -120,7 +120,7 @@ def sources_reply(knowledge: KnowledgeBase, entry: Entry, lang: Lang) -> Reply:
     if not entry.sources:
         return stale_button(knowledge, lang)
     heading = t(lang, "**{title}** (sources)", title=entry.title[lang])
-    lines = [f"- {_source_link(s.title, s.url)} ({s.as_of})" for s in entry.sources]
+    lines = [f"- {_source_link(s.title, s.url)} ({s.as_of_in(lang)})" for s in entry.sources]
     buttons: list[tuple[Button, ...]] = []
     if entry.details is not None:
         buttons.append((Button(t(lang, "More details"), ShowDetails(entry.id)),))
@@ -132,7 +132,9 @@ def _main_source_line(entry: Entry, lang: Lang) -> str | None:
     source = entry.main_source
     if source is None:
         return None
-    return t(lang, "Source: {source} ({as_of})", source=_source_link(source.title, source.url), as_of=source.as_of)
+    return t(
+        lang, "Source: {source} ({as_of})", source=_source_link(source.title, source.url), as_of=source.as_of_in(lang)
+    )
 
 
 def _more_buttons(entry: Entry, lang: Lang, *, details: bool) -> tuple[Button, ...]:

@@ -6,6 +6,7 @@ the files into the models below and reports every problem with its file and line
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date
@@ -26,6 +27,8 @@ FIRST_SCREEN_CHARS: Final = 700
 what there is to say goes in ``details``, behind a "More details" button."""
 
 EntryKind = Literal["answer", "redirect", "smalltalk"]
+_AS_OF_WORD: Final = re.compile(r"(?<![A-Za-z])(?!J?FY\d)[^\W\d_]{2,}")
+"""Two letters or more, other than a Japanese fiscal year's JFY/FY before its year ("JFY2019")."""
 ThemeId = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]*$")]
 
 
@@ -51,7 +54,10 @@ class Source(FrozenModel):
 
     title: NonEmpty
     url: Annotated[str, StringConstraints(pattern=r"^https?://\S+$")] | None = None
-    as_of: NonEmpty = Field(description="Year or edition the fact applies to, shown to students.")
+    as_of: NonEmpty | Text = Field(
+        description="Year or edition the fact applies to, shown to students: a year as it is written in every "
+        "language ('2019-2020'), or words in each language ('undated page')."
+    )
     quote: NonEmpty | None = Field(
         default=None,
         description="The source's own sentence the fact rests on, verbatim, so a reviewer can check it.",
@@ -62,6 +68,26 @@ class Source(FrozenModel):
     def _year_as_text(cls, value: object) -> object:
         # Staff naturally write `as_of: 2019` or `as_of: 2020-04-01`; YAML reads those as a number or a date.
         return str(value) if isinstance(value, int | date) and not isinstance(value, bool) else value
+
+    @field_validator("as_of")
+    @classmethod
+    def _words_in_every_language(cls, value: str | Text) -> str | Text:
+        # A year reads the same in French and Dutch; "undated page" shown under a Dutch answer does not.
+        if isinstance(value, str) and _AS_OF_WORD.search(value):
+            raise ValueError(
+                f"as_of {value!r} has words, which students would read in English whatever their language: "
+                "write it in each language, as_of: {en: …, fr: …, nl: …} (a year or a date alone needs no "
+                "translation)"
+            )
+        return value
+
+    @property
+    def edition(self) -> str:
+        """The ``as_of`` as written in English: what a kept page copy's ``# Edition:`` is compared with."""
+        return self.as_of if isinstance(self.as_of, str) else self.as_of.en
+
+    def as_of_in(self, lang: Lang) -> str:
+        return self.as_of if isinstance(self.as_of, str) else self.as_of[lang]
 
 
 class Entry(FrozenModel):

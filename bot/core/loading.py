@@ -438,7 +438,7 @@ def _check_quotes(entries: list[tuple[Entry, str, _Parsed, int]], copies: dict[s
                 problems.append(
                     Problem(name, line, f"{which}: no copy of {EMBASSY_PAGE_URL} in {SOURCES_DIR}/ to check the quote")
                 )
-            elif copy is not None and copy.edition in (None, source.as_of) and not copy.holds(source.quote):
+            elif copy is not None and copy.edition in (None, source.edition) and not copy.holds(source.quote):
                 # Only the edition kept can be checked: a quote of an older edition (2018-2019) is for auditors.
                 problems.append(
                     Problem(

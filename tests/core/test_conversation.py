@@ -128,3 +128,21 @@ def test_sources_list_every_source_with_its_year_and_link(lang: Lang) -> None:
 def test_a_tap_shows_details_or_sources_or_says_the_button_is_out_of_date(action: Action, expected: Reply) -> None:
     """A 'More details' or 'Sources' button opens its reply; one for an entry without them is out of date."""
     assert respond_to(KNOWLEDGE, action, "en") == expected
+
+
+UNDATED = Source.model_validate(
+    {"title": "JET site", "as_of": {"en": "undated page", "fr": "page non datée", "nl": "pagina zonder datum"}}
+)
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_a_source_date_in_words_is_shown_in_the_answers_language(lang: Lang) -> None:
+    """ "undated page" is not left in English under a French or Dutch answer, neither on the answer's source
+    line nor in the list of sources."""
+    entry = make_entry("x.undated", sources=[UNDATED, PAGE])
+
+    answer, sources = entry_reply(KNOWLEDGE, entry, lang), sources_reply(KNOWLEDGE, entry, lang)
+
+    assert shown(answer).endswith(UNDATED.as_of_in(lang) + ")")
+    assert f"({UNDATED.as_of_in(lang)})" in shown(sources)
+    assert {"en": "undated page", "fr": "page non datée", "nl": "pagina zonder datum"}[lang] in shown(answer)

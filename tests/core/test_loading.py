@@ -116,6 +116,45 @@ def test_a_year_written_as_a_number_is_kept_as_text(tmp_path):
     assert loaded.sources[0].as_of == "2019"
 
 
+@pytest.mark.parametrize("as_of", ["undated page", "2019 and 2020/21", "about 2008-2014 (year not stated)"])
+def test_an_as_of_in_words_must_be_written_in_each_language(tmp_path, as_of):
+    """Words in ``as_of`` would be read in English under a French or Dutch answer: the file is refused at the
+    source's line, with how to write it; a year, a date or a fiscal year ("JFY2019") needs no translation."""
+    source = {"title": "JET site", "as_of": as_of, "quote": "Applicants must hold a degree."}
+    text = render(entry(sources=[source]))
+    directory = write(tmp_path, {"general.yaml": text})
+
+    with pytest.raises(KnowledgeError) as caught:
+        load_knowledge(directory)
+
+    (problem,) = caught.value.problems
+    assert "as_of" in problem.message
+    assert "{en: …, fr: …, nl: …}" in problem.message
+    assert problem.line is not None
+    assert abs(problem.line - line_of(text, "as_of:")) <= 1
+
+
+@pytest.mark.parametrize("as_of", ["2019-2020", "JFY2019", "FY2025", "2020-04-01"])
+def test_a_year_or_fiscal_year_as_of_is_one_text_for_every_language(tmp_path, as_of):
+    source = {"title": "JET site", "as_of": as_of, "quote": "Applicants must hold a degree."}
+    directory = write(tmp_path, {"general.yaml": render(entry(sources=[source]))})
+
+    (loaded,) = load_knowledge(directory).entries
+
+    assert [loaded.sources[0].as_of_in(lang) for lang in LANGUAGES] == [as_of] * 3
+
+
+def test_an_as_of_in_each_language_is_shown_in_each(tmp_path):
+    as_of = {"en": "undated page", "fr": "page non datée", "nl": "pagina zonder datum"}
+    source = {"title": "JET site", "as_of": as_of, "quote": "Applicants must hold a degree."}
+    directory = write(tmp_path, {"general.yaml": render(entry(sources=[source]))})
+
+    (loaded,) = load_knowledge(directory).entries
+
+    assert {lang: loaded.sources[0].as_of_in(lang) for lang in LANGUAGES} == as_of
+    assert loaded.sources[0].edition == "undated page"
+
+
 def test_version_is_eight_hex_digits_stable_for_the_same_files(tmp_path):
     """The version is a short digest: 8 lowercase hex digits, identical for identical files."""
     files = {"general.yaml": render(entry())}

@@ -117,7 +117,7 @@ def assert_shows_entry(seen: Seen, knowledge: KnowledgeBase, entry: Entry, lang:
     source_lines = [line for line in lines if any(source.title in line for source in entry.sources)]
     if entry.sources:
         main = entry.sources[0]
-        assert source_lines == [line for line in lines if main.title in line and main.as_of in line], seen.text
+        assert source_lines == [line for line in lines if main.title in line and main.as_of_in(lang) in line], seen.text
         assert len(source_lines) == 1, seen.text
     more = [(t(lang, "More details"), f"i|{entry.id}")] if entry.details is not None else []
     if len(entry.sources) > 1:

@@ -29,7 +29,9 @@ async def test_a_long_answer_fits_one_screen_and_more_details_sends_the_rest(
     the detail text below it, under the same source line, and leaves the answer as it was."""
     entry = knowledge_of(engine).entry("mirai.about")
     assert entry.details is not None
-    source_line = t(lang, "Source: {source} ({as_of})", source=entry.sources[0].title, as_of=entry.sources[0].as_of)
+    source_line = t(
+        lang, "Source: {source} ({as_of})", source=entry.sources[0].title, as_of=entry.sources[0].as_of_in(lang)
+    )
 
     answer = await ask(fake_api, WHAT_IS_MIRAI[lang], lang=lang)
 
@@ -67,7 +69,7 @@ async def test_the_sources_button_lists_every_source_with_its_year_and_link(
     assert listed.method == "sendMessage"
     lines = listed.text.split("\n")
     assert lines[0] == t(lang, "**{title}** (sources)", title=entry.title[lang]).replace("**", "")
-    assert lines[1:] == [f"• {s.title} ({s.as_of})" for s in entry.sources]
+    assert lines[1:] == [f"• {s.title} ({s.as_of_in(lang)})" for s in entry.sources]
     links = [e["url"] for e in listed.entities if e["type"] == "text_link"]
     assert links == [s.url for s in entry.sources]
     assert listed.labels == [t(lang, "More details"), t(lang, "◀ Main menu")]
@@ -83,7 +85,7 @@ async def test_the_details_message_offers_the_sources_too(
 
     listed = await tap(fake_api, details, f"Sources ({len(entry.sources)})")
 
-    assert listed.text.split("\n")[1:] == [f"• {s.title} ({s.as_of})" for s in entry.sources]
+    assert listed.text.split("\n")[1:] == [f"• {s.title} ({s.as_of_in('en')})" for s in entry.sources]
 
 
 @pytest.mark.parametrize("action", [ShowDetails("mirai.visa_fees"), ShowSources("mirai.visa_fees")])
