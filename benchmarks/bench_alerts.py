@@ -88,7 +88,7 @@ from bot.core.alert_views import alert_message  # noqa: E402
 from bot.core.alerts import due  # noqa: E402
 from bot.core.engine import Engine  # noqa: E402
 from bot.core.languages import Lang, resolve_lang  # noqa: E402
-from bot.delivery import RunReport  # noqa: E402
+from bot.services.delivery import RunReport  # noqa: E402
 from bot.storage import Database, Storage  # noqa: E402
 from bot.storage.database import parse_url  # noqa: E402
 from bot.tg.rate_limit import PacedRateLimiter  # noqa: E402

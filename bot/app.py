@@ -32,10 +32,10 @@ from bot.core.engine import Engine
 from bot.core.errors import KnowledgeError
 from bot.core.i18n import N_, t
 from bot.core.languages import LANGUAGES, Lang
-from bot.delivery import AlertDispatcher
 from bot.health import health_report
 from bot.logs import in_context
 from bot.services.account import AccountService
+from bot.services.delivery import AlertDispatcher
 from bot.services.staff import StaffService
 from bot.services.subscriptions import SubscriptionService
 from bot.storage import Database, Storage

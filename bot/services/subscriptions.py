@@ -1,5 +1,5 @@
 """Deadline alerts as a student manages them: the toggles, /subscribe, /unsubscribe, /deadlines and the
-calendar file. Free of Telegram; the alert outbox itself is ``bot.delivery``."""
+calendar file. Free of Telegram; the alert outbox itself is ``bot.services.delivery``."""
 
 from __future__ import annotations
 

@@ -13,7 +13,7 @@ from datetime import timedelta
 
 from telegram.ext import Application, ContextTypes, JobQueue
 
-from bot.delivery import AlertDispatcher
+from bot.services.delivery import AlertDispatcher
 from bot.storage import Storage
 from bot.tg.sender import TelegramSender
 

@@ -17,7 +17,7 @@ from telegram import Bot
 from telegram.ext import Application, ContextTypes
 
 from bot.core.page_watch_views import staff_change_message
-from bot.delivery import SendOutcome
+from bot.services.delivery import SendOutcome
 from bot.storage import Storage, StorageError
 from bot.tg.sender import TelegramSender
 from bot.watcher import PageWatcher

@@ -9,7 +9,7 @@ from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, Tele
 
 from bot.core.languages import Lang
 from bot.core.views import Reply
-from bot.delivery import SendOutcome
+from bot.services.delivery import SendOutcome
 from bot.tg.render import send_chunks
 
 log = logging.getLogger(__name__)

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from bot.core.languages import Lang
 from bot.core.views import Reply
-from bot.delivery import SendOutcome
+from bot.services.delivery import SendOutcome
 from bot.storage import Storage
 from bot.tg.sender import TelegramSender
 from tests.conftest import KNOWLEDGE_DIR

@@ -13,7 +13,7 @@ from telegram.ext import Application
 from bot.app import Services, build_application, health_of
 from bot.config import Settings
 from bot.core.engine import Engine
-from bot.delivery import AlertDispatcher
+from bot.services.delivery import AlertDispatcher
 from bot.storage import Database, Storage
 from bot.tg.serve import WebServer, running
 from tests.conftest import polling, settings_for

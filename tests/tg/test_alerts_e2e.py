@@ -31,7 +31,7 @@ from bot.core.engine import Engine
 from bot.core.i18n import t
 from bot.core.languages import Lang
 from bot.core.views import Reply
-from bot.delivery import AlertDispatcher, SendOutcome
+from bot.services.delivery import AlertDispatcher, SendOutcome
 from bot.storage import Database, Storage
 from bot.tg.sender import TelegramSender
 from tests.clock import FakeClock

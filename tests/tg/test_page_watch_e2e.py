@@ -26,7 +26,7 @@ from bot.core.languages import Lang
 from bot.core.page_watch import Changed, judge, page_text
 from bot.core.page_watch_views import programme_names
 from bot.core.views import ConfirmPageChange
-from bot.delivery import AlertDispatcher
+from bot.services.delivery import AlertDispatcher
 from bot.storage import Database, Storage
 from bot.tg.callback_data import pack, unpack
 from bot.tg.page_watch import STAFF, WATCH, StaffNotifier, _tell_staff

@@ -19,7 +19,7 @@ from sqlalchemy import func, select
 
 from bot.app import Services, build_application
 from bot.core.engine import Engine
-from bot.delivery import AlertDispatcher
+from bot.services.delivery import AlertDispatcher
 from bot.storage import Database, LoggedQuestion, Storage
 from bot.storage.models import QuestionLog
 from bot.storage.question_writer import QuestionWriter

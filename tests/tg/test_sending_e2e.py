@@ -9,7 +9,7 @@ import pytest
 from telegram.ext import Application
 
 from bot.core.views import Reply
-from bot.delivery import SendOutcome
+from bot.services.delivery import SendOutcome
 from bot.tg.render import MESSAGE_LIMIT
 from bot.tg.sender import TelegramSender
 from tests.fake_bot_api import FakeBotApi

@@ -23,7 +23,7 @@ from bot.cli import main
 from bot.core.engine import Engine
 from bot.core.i18n import t
 from bot.core.languages import Lang
-from bot.delivery import AlertDispatcher
+from bot.services.delivery import AlertDispatcher
 from bot.storage import BROADCAST_PREFIX, Database, Storage
 from bot.tg.sender import TelegramSender
 from tests.clock import FakeClock
