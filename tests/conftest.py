@@ -42,12 +42,12 @@ def engine() -> Engine:
 
 
 def settings_for(api: FakeBotApi, **overrides: object) -> Settings:
+    values: dict[str, object] = {"knowledge_dir": KNOWLEDGE_DIR, **overrides}
     return Settings(
         _env_file=None,  # type: ignore[call-arg]
         telegram_bot_token=SecretStr(api.token),
         telegram_api_base_url=api.base_url,
-        knowledge_dir=KNOWLEDGE_DIR,
-        **overrides,
+        **values,
     )
 
 

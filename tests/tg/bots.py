@@ -23,9 +23,7 @@ from tests.tg.conftest import without_alert_jobs
 App = Application[Any, Any, Any, Any, Any, Any]
 
 
-def running_bot(
-    application: App, settings: Settings, services: Services
-) -> AbstractAsyncContextManager[WebServer | None]:
+def serving(application: App, settings: Settings, services: Services) -> AbstractAsyncContextManager[WebServer | None]:
     """``bot.tg.serve.running`` with the hooks ``bot.process.run`` hands it: its /healthz and the dispatcher's stop."""
     return running(application, settings, health=health_of(application, services), on_stopping=services.dispatcher.stop)
 
@@ -39,9 +37,10 @@ async def bot(
     alert_jobs: bool = True,
     **overrides: Any,
 ) -> AsyncIterator[App]:
-    """The real Application polling the fake server: on ``database`` if given (else the SQLite file in DATA_DIR);
-    without ``alert_jobs`` no regular job runs the dispatcher (a confirmed broadcast still wakes it)."""
-    settings = settings_for(api, **overrides)
+    """The one way the suites start the bot: the real Application polling the fake server, on ``engine``'s
+    knowledge (the settings' KNOWLEDGE_DIR too, for reloads), on ``database`` if given (else the SQLite file in
+    DATA_DIR); without ``alert_jobs`` no regular job runs the dispatcher (a confirmed broadcast still wakes it)."""
+    settings = settings_for(api, **({"knowledge_dir": engine.directory} | overrides))
     services = None
     if database is not None:
         storage = Storage(database)

@@ -35,11 +35,11 @@ from bot.services.delivery import AlertDispatcher, SendOutcome
 from bot.storage import Database, Storage
 from bot.tg.sender import TelegramSender
 from tests.clock import FakeClock
-from tests.conftest import polling, settings_for
 from tests.fake_bot_api import Call, FakeBotApi, parse_html
 from tests.tg.alerts import CrashingSender, Win, add_subscribers, until, write_knowledge
+from tests.tg.bots import bot
 from tests.tg.chat import GROUP, UNKNOWN_COMMAND, USER, App, Seen, ask, next_seen, tap
-from tests.tg.conftest import services_of, without_alert_jobs
+from tests.tg.conftest import services_of
 
 pytestmark = pytest.mark.usefixtures("bot_logs")
 
@@ -61,18 +61,6 @@ def in_seconds(seconds: float) -> datetime:
 def monotonic_at(instant: datetime) -> float:
     """The ``time.monotonic()`` reading (the fake server's ``Call.at``) when the wall clock shows ``instant``."""
     return time.monotonic() + (instant - datetime.now(UTC)).total_seconds()
-
-
-@asynccontextmanager
-async def serve(api: FakeBotApi, knowledge: Path, *, alert_jobs: bool = True, **overrides: Any) -> AsyncIterator[App]:
-    """The real Application polling the fake server, on a knowledge fixture; without ``alert_jobs`` the JobQueue
-    never runs the dispatcher, so that a test drives it alone."""
-    settings = settings_for(api, **overrides).model_copy(update={"knowledge_dir": knowledge})
-    application = build_application(settings, Engine(knowledge))
-    if not alert_jobs:
-        without_alert_jobs(application)
-    async with polling(application) as running:
-        yield running
 
 
 def dispatcher(engine: Engine, storage: Storage, clock: FakeClock, worker: str, **options: Any) -> AlertDispatcher:
@@ -145,7 +133,7 @@ async def another_bot(app: App) -> AsyncIterator[Bot]:
 async def test_subscribe_shows_toggles_and_tapping_mirai_subscribes(fake_api: FakeBotApi, knowledge: Path) -> None:
     """/subscribe shows a toggle per programme; tapping MIRAI ticks it and says when applications open."""
     opens, closes = in_seconds(10 * 86_400), in_seconds(40 * 86_400)
-    async with serve(fake_api, write_knowledge(knowledge, Win("next", opens, closes))) as app:
+    async with bot(fake_api, Engine(write_knowledge(knowledge, Win("next", opens, closes)))) as app:
         menu = await ask(fake_api, "/subscribe")
         assert "Deadline alerts" in menu.text
         assert menu.labels == ["☐ JET Programme", "☐ MIRAI", "📅 Deadlines"]
@@ -176,7 +164,7 @@ async def test_subscribe_mirai_while_a_window_is_open_says_until_when(
     """/subscribe mirai subscribes at once and, with a window open, says until when, in the user's language."""
     today = datetime.now(BRUSSELS).date()
     window = Win("current", today - timedelta(days=3), today + timedelta(days=10))
-    async with serve(fake_api, write_knowledge(knowledge, window)) as app:
+    async with bot(fake_api, Engine(write_knowledge(knowledge, window))) as app:
         reply = await ask(fake_api, "/subscribe mirai", lang=lang)
         closes = datetime.combine(today + timedelta(days=11), datetime.min.time(), BRUSSELS)
         assert says.format(closes=when(closes, BRUSSELS, lang, closing=True)) in reply.text
@@ -198,7 +186,7 @@ async def test_deadlines_lists_windows_with_days_left_and_a_calendar_file(
     upcoming_opens = in_seconds(20 * 86_400)
     upcoming = Win("upcoming", upcoming_opens, in_seconds(50 * 86_400))
     past = Win("past", today - timedelta(days=60), today - timedelta(days=30))
-    async with serve(fake_api, write_knowledge(knowledge, past, current, upcoming)) as app:
+    async with bot(fake_api, Engine(write_knowledge(knowledge, past, current, upcoming))) as app:
         before = datetime.now(UTC)
         seen = await ask(fake_api, "/deadlines")
         closes = datetime.combine(today + timedelta(days=11), datetime.min.time(), BRUSSELS)
@@ -252,7 +240,7 @@ async def test_calendar_file_is_valid_icalendar(fake_api: FakeBotApi, knowledge:
         Win("local", datetime(year, 10, 1, 9, 0), datetime(year, 11, 20, 17, 0)),
         Win("offset", datetime(year, 10, 2, 9, 0), datetime.fromisoformat(f"{year}-11-21T17:00:00+01:00")),
     )
-    async with serve(fake_api, write_knowledge(knowledge, *windows), alert_jobs=False):
+    async with bot(fake_api, Engine(write_knowledge(knowledge, *windows)), alert_jobs=False):
         seen = await ask(fake_api, "/deadlines")
         press(fake_api, seen, "📅 Add to calendar")
         call = await fake_api.wait_for_call("sendDocument", lambda c: c.ok)
@@ -265,7 +253,7 @@ async def test_a_group_cannot_be_subscribed_through_the_deadlines_buttons(
     fake_api: FakeBotApi, knowledge: Path
 ) -> None:
     """In a group, the buttons under /deadlines do not subscribe the group, as /subscribe does not."""
-    async with serve(fake_api, write_knowledge(knowledge), alert_jobs=False) as app:
+    async with bot(fake_api, Engine(write_knowledge(knowledge)), alert_jobs=False) as app:
         fake_api.send_text("/deadlines@EmbassyTestBot", user_id=USER, chat_id=GROUP, chat_type="supergroup")
         seen = await next_seen(fake_api, GROUP)
         for label in ("🔔 Deadline alerts", "☐ MIRAI"):
@@ -291,7 +279,7 @@ async def test_opens_alert_arrives_on_time_once_in_each_language_and_unsubscribe
     window = Win("soon", opens, opens + timedelta(days=20), {"en": "Group 1", "fr": "Groupe 1", "nl": "Groep 1"})
     subscribers: dict[int, Lang] = {2001: "en", 2002: "fr", 2003: "nl"}
     jet_only = 2004
-    async with serve(fake_api, write_knowledge(knowledge, window)) as app:
+    async with bot(fake_api, Engine(write_knowledge(knowledge, window))) as app:
         for chat_id, lang in subscribers.items():
             reply = await ask(fake_api, "/subscribe mirai", lang=lang, user=chat_id)
             assert "✅ MIRAI" in reply.labels
@@ -334,7 +322,7 @@ async def test_reload_by_an_admin_reschedules_and_a_broken_knowledge_base_is_ref
     """/reload: a non-admin gets the unknown-command reply; an admin's reload of an added window schedules its
     alert at once; a broken knowledge base is refused, reported, and the previous one kept."""
     bot_logs.append("reload refused")
-    async with serve(fake_api, write_knowledge(knowledge), admin_ids=frozenset({ADMIN})) as app:
+    async with bot(fake_api, Engine(write_knowledge(knowledge)), admin_ids=frozenset({ADMIN})) as app:
         refused = await ask(fake_api, "/reload", user=USER)
         assert UNKNOWN_COMMAND in refused.text
         subscribed = await ask(fake_api, "/subscribe mirai", user=ADMIN)
@@ -376,7 +364,7 @@ async def test_alerts_due_while_the_bot_was_down_are_caught_up_at_start(
         await add_subscribers(Storage(database, clock=lambda: now - timedelta(days=30)), [early])
         await add_subscribers(Storage(database), [late])  # subscribed after the window opened: told at once instead
     started = time.monotonic()
-    async with serve(fake_api, write_knowledge(knowledge, closed, still_open)) as app:
+    async with bot(fake_api, Engine(write_knowledge(knowledge, closed, still_open))) as app:
         alert = await next_seen(fake_api, early, timeout=10)
         assert alert.text.startswith(headline(OPENS_HEADLINE, "en")), alert.text
         assert call_of(fake_api, alert).at - started < 5
@@ -408,7 +396,7 @@ async def test_blocked_user_is_deactivated_and_never_retried_while_others_get_it
 ) -> None:
     """A subscriber who blocked the bot (403) is deactivated and not retried on later runs; the others get the
     alert, and later the reminder, in their language."""
-    async with serve(fake_api, write_knowledge(knowledge, far_window), alert_jobs=False) as app:
+    async with bot(fake_api, Engine(write_knowledge(knowledge, far_window)), alert_jobs=False) as app:
         services = services_of(app)
         languages = await add_subscribers(services.storage, [4001, 4002, 4003])
         blocked = 4002
@@ -443,7 +431,7 @@ async def test_a_user_who_unblocks_the_bot_and_sees_subscribed_gets_the_next_ale
     fake_api: FakeBotApi, knowledge: Path, far_window: Win
 ) -> None:
     """A user who blocked the bot, then comes back and is shown ✅ MIRAI, does get the next alert."""
-    async with serve(fake_api, write_knowledge(knowledge, far_window), alert_jobs=False) as app:
+    async with bot(fake_api, Engine(write_knowledge(knowledge, far_window)), alert_jobs=False) as app:
         services = services_of(app)
         await add_subscribers(services.storage, [USER])
         fake_api.fail("sendMessage", status=403, chat_id=USER)
@@ -466,7 +454,7 @@ async def test_429_retry_after_is_honoured_and_the_alert_arrives_once(
     """A 429 with retry_after is waited out by the bot's rate limiter and retried: the alert arrives once, no
     sooner than Telegram asked (and the pause is logged as a warning)."""
     bot_logs.append("Telegram asks to wait")
-    async with serve(fake_api, write_knowledge(knowledge, far_window), alert_jobs=False) as app:
+    async with bot(fake_api, Engine(write_knowledge(knowledge, far_window)), alert_jobs=False) as app:
         services = services_of(app)
         await add_subscribers(services.storage, [5001, 5002])
         fake_api.fail("sendMessage", status=429, retry_after=1, chat_id=5001)
@@ -481,7 +469,7 @@ async def test_429_retry_after_is_honoured_and_the_alert_arrives_once(
 
 async def test_network_error_is_retried_on_the_next_run(fake_api: FakeBotApi, knowledge: Path, far_window: Win) -> None:
     """A passing network failure (502) leaves the delivery for the next run, which sends it once."""
-    async with serve(fake_api, write_knowledge(knowledge, far_window), alert_jobs=False) as app:
+    async with bot(fake_api, Engine(write_knowledge(knowledge, far_window)), alert_jobs=False) as app:
         services = services_of(app)
         await add_subscribers(services.storage, [6001, 6002])
         fake_api.fail("sendMessage", status=502, chat_id=6001)
@@ -500,7 +488,7 @@ async def test_crash_mid_broadcast_resumes_without_missing_or_resending(
     """A dispatcher killed mid-broadcast to 50 subscribers leaves the rest to a restarted one: everyone gets the
     alert, in their language, and only the messages in flight at the crash are sent twice."""
     subscribers = list(range(7001, 7051))
-    async with serve(fake_api, write_knowledge(knowledge, far_window), alert_jobs=False) as app:
+    async with bot(fake_api, Engine(write_knowledge(knowledge, far_window)), alert_jobs=False) as app:
         engine = services_of(app).engine
         crashed_db = databases()
         languages = await add_subscribers(Storage(crashed_db), subscribers)
@@ -560,7 +548,7 @@ async def test_two_dispatchers_on_one_database_never_send_twice(
     """Two dispatchers (two processes: own engine, own bot) broadcasting one alert to 100 subscribers at once
     send exactly one message to each."""
     subscribers = list(range(8001, 8101))
-    async with serve(fake_api, write_knowledge(knowledge, far_window), alert_jobs=False) as app:
+    async with bot(fake_api, Engine(write_knowledge(knowledge, far_window)), alert_jobs=False) as app:
         engine = services_of(app).engine
         first_db, second_db = databases(), databases()
         await add_subscribers(Storage(first_db), subscribers)
@@ -596,7 +584,7 @@ async def test_a_broadcast_records_its_sent_messages_a_batch_at_a_time(
         nonlocal writes
         writes += statement.lstrip().startswith("UPDATE deliveries") and "sent_at" in statement
 
-    async with serve(fake_api, write_knowledge(knowledge, far_window), alert_jobs=False) as app:
+    async with bot(fake_api, Engine(write_knowledge(knowledge, far_window)), alert_jobs=False) as app:
         services = services_of(app)
         await add_subscribers(services.storage, subscribers)
         # No timed write during the run: only the batches' own writes are counted.

@@ -7,8 +7,6 @@ again, cancels, and reads a verdict; in English, French and Dutch; with stale, f
 from __future__ import annotations
 
 import shutil
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from pathlib import Path
 
 import pytest
@@ -20,8 +18,9 @@ from bot.core.i18n import t
 from bot.core.knowledge import KnowledgeBase
 from bot.core.languages import Lang
 from bot.core.quiz import Quiz
-from tests.conftest import KNOWLEDGE_DIR, polling, settings_for
+from tests.conftest import KNOWLEDGE_DIR, settings_for
 from tests.fake_bot_api import FakeBotApi
+from tests.tg.bots import bot
 from tests.tg.chat import GROUP, MAIN_MENU, OUT_OF_DATE, USER, App, Seen, ask, next_seen, tap
 
 OTHER_USER = USER + 1
@@ -125,13 +124,6 @@ def callback_data(seen: Seen, label: str) -> str:
     """The raw callback data of a button, language suffix included, as Telegram would send it back."""
     rows = seen.message.get("reply_markup", {}).get("inline_keyboard", [])
     return next(b["callback_data"] for row in rows for b in row if b["text"] == label)
-
-
-@asynccontextmanager
-async def bot_with(api: FakeBotApi, engine: Engine) -> AsyncIterator[App]:
-    """The real Application over ``engine``, polling ``api``, like the running_bot fixture."""
-    async with polling(build_application(settings_for(api), engine)) as application:
-        yield application
 
 
 # ------------------------------------------------------------------------------------------- a full run
@@ -550,7 +542,7 @@ async def test_an_old_button_after_a_knowledge_reload_asks_to_start_again(fake_a
     old_text = before.questions[1].ask["en"]
     new_text = "Are you enrolled as a student at a university in Belgium?"
 
-    async with bot_with(fake_api, engine):
+    async with bot(fake_api, engine):
         first = await ask(fake_api, "/eligible mirai")
         second = await answer(fake_api, first, YES["en"])
         assert old_text in second.text

@@ -12,7 +12,7 @@ from bot.core.engine import Engine
 from bot.logs import RedactTokens, redact, setup_logging
 from tests.conftest import polling
 from tests.fake_bot_api import FakeBotApi
-from tests.tg.bots import running_bot
+from tests.tg.bots import serving
 from tests.tg.webhooks import SECRET, USER, bot_for, command_update, webhook_bot, webhook_settings
 
 #: Shaped like a real token (digits, a colon, 35 characters), unlike the suite's short test token.
@@ -62,7 +62,7 @@ async def test_polling_mode_at_debug_logs_no_token(
     logging.getLogger("httpx").setLevel(logging.DEBUG)
     settings = webhook_settings(fake_api, webhook_url=None, webhook_secret=None)
     application, services = bot_for(settings, engine)
-    async with running_bot(application, settings, services):
+    async with serving(application, settings, services):
         fake_api.send_text("/start", user_id=USER)
         await fake_api.next_reply(USER)
     async with polling(bot_for(settings, engine)[0]):

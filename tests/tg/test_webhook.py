@@ -26,7 +26,7 @@ from bot.storage import Database
 from bot.tg.serve import MAX_BODY, SECRET_HEADER, RefusalLog, WebServer, serve, webhook_problem
 from tests.conftest import settings_for
 from tests.fake_bot_api import FakeBotApi
-from tests.tg.bots import running_bot
+from tests.tg.bots import serving
 from tests.tg.webhooks import (
     PUBLIC_URL,
     SECRET,
@@ -185,7 +185,7 @@ async def test_polling_mode_serves_healthz_on_health_port(fake_api: FakeBotApi, 
     port = free_port()
     settings = settings_for(fake_api, webhook_listen="127.0.0.1", health_port=port)
     application, services = bot_for(settings, engine)
-    async with running_bot(application, settings, services) as server, aiohttp.ClientSession() as http:
+    async with serving(application, settings, services) as server, aiohttp.ClientSession() as http:
         assert server is not None
         assert server.addresses == [("127.0.0.1", port)]
         fake_api.send_text("/start", user_id=USER)
@@ -202,7 +202,7 @@ async def test_polling_mode_without_health_port_has_no_server(fake_api: FakeBotA
     """By default (no HEALTH_PORT) polling mode opens no port."""
     settings = settings_for(fake_api)
     application, services = bot_for(settings, engine)
-    async with running_bot(application, settings, services) as server:
+    async with serving(application, settings, services) as server:
         assert server is None
         fake_api.send_text("/start", user_id=USER)
         await fake_api.next_reply(USER)
@@ -289,7 +289,7 @@ async def test_a_port_in_use_is_reported_and_everything_is_released(fake_api: Fa
         settings = webhook_settings(fake_api, webhook_port=port)
         application, services = bot_for(settings, engine)
         with pytest.raises(BotError, match=f"cannot listen on 127.0.0.1:{port}"):
-            async with running_bot(application, settings, services):
+            async with serving(application, settings, services):
                 pass
     assert not application.running
     assert not fake_api.calls_to("setWebhook")
@@ -322,7 +322,7 @@ async def test_running_refuses_a_webhook_without_a_secret(fake_api: FakeBotApi, 
     settings = settings_for(fake_api, webhook_url=PUBLIC_URL)
     application, services = bot_for(settings, engine)
     with pytest.raises(ValueError, match="WEBHOOK_SECRET is required"):
-        async with running_bot(application, settings, services):
+        async with serving(application, settings, services):
             pass
     assert not fake_api.calls
 

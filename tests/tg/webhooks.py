@@ -20,7 +20,7 @@ from bot.core.engine import Engine
 from bot.tg.serve import SECRET_HEADER, WebServer
 from tests.conftest import settings_for
 from tests.fake_bot_api import FakeBotApi
-from tests.tg.bots import running_bot
+from tests.tg.bots import serving
 
 SECRET = "s3cret_Token-for-tests"
 USER = 1001
@@ -57,7 +57,7 @@ async def webhook_bot(api: FakeBotApi, engine: Engine, **overrides: object) -> A
     """The bot running in webhook mode, with an HTTP client to post to it; stopped cleanly on exit."""
     settings = webhook_settings(api, **overrides)
     application, services = bot_for(settings, engine)
-    async with running_bot(application, settings, services) as server, aiohttp.ClientSession() as http:
+    async with serving(application, settings, services) as server, aiohttp.ClientSession() as http:
         assert server is not None
         yield WebhookBot(application, services, server, http)
 
