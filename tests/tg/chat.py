@@ -12,6 +12,8 @@ from bot.core.knowledge import KnowledgeBase
 from tests.fake_bot_api import FakeBotApi, parse_html
 
 App = Application[Any, Any, Any, Any, Any, Any]
+JSON = dict[str, Any]
+HELP = "How to use this bot"
 USER = 1001
 GROUP = -100123456789
 MAIN_MENU = {"en": "◀ Main menu", "fr": "◀ Menu principal", "nl": "◀ Hoofdmenu"}
@@ -111,10 +113,6 @@ async def assert_ignored(api: FakeBotApi, *chat_ids: int) -> None:
 
 def knowledge_of(engine: Engine) -> KnowledgeBase:
     return engine.snapshot.knowledge
-
-
-JSON = dict[str, Any]
-HELP = "How to use this bot"
 
 
 def _utf16_slice(text: str, offset: int, length: int) -> str:

@@ -22,6 +22,9 @@ from tests.conftest import settings_for
 from tests.fake_bot_api import FakeBotApi
 from tests.tg.bots import serving
 
+JSON = dict[str, Any]
+App = Application[Any, Any, Any, Any, Any, Any]
+
 SECRET = "s3cret_Token-for-tests"
 USER = 1001
 
@@ -78,8 +81,6 @@ def command_update(text: str, *, user_id: int = USER) -> JSON:
     }
 
 
-JSON = dict[str, Any]
-App = Application[Any, Any, Any, Any, Any, Any]
 PUBLIC_URL = "https://bot.example.test/telegram"
 
 
