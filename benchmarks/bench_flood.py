@@ -41,8 +41,7 @@ from pydantic import SecretStr  # noqa: E402
 from bot.app import build_application  # noqa: E402
 from bot.config import Settings  # noqa: E402
 from bot.core.engine import Engine  # noqa: E402
-from bot.core.flood import FloodGuard  # noqa: E402
-from bot.tg.handlers import Handlers  # noqa: E402
+from bot.core.flood import Decision, FloodGuard, Verdict  # noqa: E402
 from tests.conftest import polling  # noqa: E402
 from tests.fake_bot_api import FakeBotApi  # noqa: E402
 
@@ -72,16 +71,17 @@ async def main_async(args: argparse.Namespace) -> int:
                 data_dir=Path(workdir) / "data",
                 watch_url="",
             )
-            application = build_application(settings, Engine(settings.knowledge_dir))
             if args.no_flood_control:
-                for group in application.handlers.values():
-                    for handler in group:
-                        owner = getattr(getattr(handler.callback, "__wrapped__", None), "__self__", None)
-                        if isinstance(owner, Handlers):
-                            owner.flood = FloodGuard(burst=10**9)
+                # Every message answered, however fast: the guard the handlers share says so each time.
+                FloodGuard.check = _always_answer  # type: ignore[method-assign]
+            application = build_application(settings, Engine(settings.knowledge_dir))
             async with polling(application):
                 await run(api, args)
                 return await report(api, args)
+
+
+def _always_answer(self: FloodGuard, user_id: int, now: float) -> Decision:
+    return Decision(Verdict.ANSWER)
 
 
 _waits: list[float] = []

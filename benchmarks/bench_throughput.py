@@ -19,9 +19,10 @@ Transports (``--transport``, default ``in-process``):
   the job queue, started as in production (the in-process API has no sending limits to keep, so no limiter).
 * **http** is an end-to-end figure: the fake Telegram Bot API server of ``tests/fake_bot_api.py`` on
   127.0.0.1, over real HTTP; the server's own cost caps both rates, so the ratio says little about the bot.
-  The full Application there is ``bot.app.register_handlers`` on the bot's handlers without the rate limiter
-  (which keeps Telegram's one message a second per chat and would measure the limiter; ``--as-shipped`` adds
-  a short run of ``build_application`` itself, limiter included, to show that ceiling).
+  The full Application there is the bot's question and menu handlers (``bot.tg.questions``, ``bot.tg.menu``)
+  without the rate limiter (which keeps Telegram's one message a second per chat and would measure the
+  limiter; ``--as-shipped`` adds a short run of ``build_application`` itself, limiter included, to show that
+  ceiling).
 
 Each round queues N text updates at once (the questions of ``benchmarks/data/holdout-questions.yaml`` in
 turn, en/fr/nl, each from a user whose Telegram language is the question's, spread over ``--users``
@@ -65,13 +66,13 @@ from telegram.ext import (  # noqa: E402
     filters,
 )
 
-from bot.app import build_application, register_handlers  # noqa: E402
+from bot.app import build_application  # noqa: E402
 from bot.config import Settings  # noqa: E402
 from bot.core.engine import Engine  # noqa: E402
 from bot.services.account import AccountService  # noqa: E402
+from bot.services.questions import QuestionService  # noqa: E402
 from bot.storage import Database, Storage  # noqa: E402
-from bot.tg.account_handlers import AccountHandlers  # noqa: E402
-from bot.tg.handlers import Handlers  # noqa: E402
+from bot.tg import common, menu, questions  # noqa: E402
 from bot.tg.inprocess import TOKEN as INPROCESS_TOKEN  # noqa: E402
 from bot.tg.inprocess import ApiCall, InProcessBotApi  # noqa: E402
 from tests.fake_bot_api import FakeBotApi  # noqa: E402
@@ -248,8 +249,10 @@ def http_full(api: FakeBotApi, engine: Engine, storage: Storage, concurrency: in
     """The production handlers with their database work: the language choice is read and every
     question is logged."""
     application = http_builder(api, concurrency).build()
-    account = AccountHandlers(AccountService(storage, retention_days=90))
-    register_handlers(application, Handlers(engine, account=account, storage=storage))
+    users = common.Users(AccountService(storage, retention_days=90))
+    # No question writer: each question is written on the reply's path, the slower way.
+    for handler in questions.handlers(QuestionService(engine, storage=storage), users) + menu.handlers(engine, users):
+        application.add_handler(handler)
     return application
 
 

@@ -17,15 +17,7 @@ from zoneinfo import ZoneInfo
 
 from telegram import BotCommand, LinkPreviewOptions
 from telegram.constants import ParseMode
-from telegram.ext import (
-    Application,
-    ApplicationBuilder,
-    CallbackQueryHandler,
-    CommandHandler,
-    Defaults,
-    MessageHandler,
-    filters,
-)
+from telegram.ext import Application, ApplicationBuilder, Defaults
 
 from bot.config import Settings
 from bot.core.engine import Engine
@@ -33,18 +25,15 @@ from bot.core.errors import KnowledgeError
 from bot.core.i18n import N_, t
 from bot.core.languages import LANGUAGES, Lang
 from bot.health import health_report
-from bot.logs import in_context
 from bot.services.account import AccountService
 from bot.services.delivery import AlertDispatcher
+from bot.services.questions import QuestionService
 from bot.services.staff import StaffService
 from bot.services.subscriptions import SubscriptionService
 from bot.storage import Database, Storage
 from bot.storage.question_writer import QuestionWriter
 from bot.storage.repository import USER_CACHE_SECONDS
-from bot.tg.account_handlers import AccountHandlers
-from bot.tg.admin_handlers import AdminHandlers
-from bot.tg.alert_handlers import AlertHandlers
-from bot.tg.handlers import Handlers
+from bot.tg import account, alerts, common, menu, questions, quiz, staff
 from bot.tg.inprocess import TOKEN as INPROCESS_TOKEN
 from bot.tg.inprocess import InProcessBotApi
 from bot.tg.jobs import schedule_alerts, schedule_housekeeping, wake_dispatcher
@@ -140,7 +129,7 @@ def build_application(
         schedule_alerts(application, services.dispatcher, timedelta(seconds=settings.alert_check_seconds))
 
     # One reload for /reload and SIGHUP (`python -m bot reload`), and one unanswered report.
-    staff = StaffService(
+    staff_service = StaffService(
         services.engine,
         services.storage,
         questions=services.questions,
@@ -161,7 +150,7 @@ def build_application(
             )
         )
         .concurrent_updates(True)
-        .post_init(partial(_post_init, services=services, staff=staff))
+        .post_init(partial(_post_init, services=services, staff=staff_service))
         .post_shutdown(partial(_post_shutdown, services=services))
         .build()
     )
@@ -173,43 +162,38 @@ def build_application(
         clock=services.dispatcher.clock,  # the dispatcher's, so what students read agrees with their alerts
         page_watched=services.watcher is not None,
     )
-    alerts = AlertHandlers(subscriptions, staff, settings.admin_ids)
-    account = AccountHandlers(AccountService(services.storage, settings.question_retention_days))
-    admin = AdminHandlers(staff, settings.admin_ids)
-    register_handlers(application, Handlers(engine, alerts, account, admin, services.storage, services.questions))
+    register_handlers(application, engine, services, subscriptions, staff_service)
     application.bot_data["services"] = services
     return application
 
 
-def register_handlers(application: Application, handlers: Handlers) -> None:  # type: ignore[type-arg]
-    new_messages = filters.UpdateType.MESSAGE  # edits and channel posts are not questions
-    # Questions first: almost every update is one, and python-telegram-bot tries a group's handlers in order,
-    # so a question does not pay for the fourteen command checks. A text with no command at its start matches
-    # no command handler anyway, so the order changes no reply.
-    questions = new_messages & filters.TEXT & ~filters.COMMAND
-    application.add_handler(MessageHandler(questions, in_context(handlers.question)))
-    commands = (
-        ("start", handlers.start),
-        ("help", handlers.help),
-        ("eligible", handlers.eligible),
-        ("cancel", handlers.cancel),
-        ("subscribe", handlers.subscribe),
-        ("unsubscribe", handlers.unsubscribe),
-        ("deadlines", handlers.deadlines),
-        ("reload", handlers.reload),
-        ("language", handlers.language),
-        ("privacy", handlers.privacy),
-        ("forget", handlers.forget),
-        ("stats", handlers.stats),
-        ("unanswered", handlers.unanswered),
-        ("broadcast", handlers.broadcast),
-    )
-    for name, callback in commands:
-        application.add_handler(CommandHandler(name, in_context(callback), filters=new_messages))
-    application.add_handler(CallbackQueryHandler(in_context(handlers.button)))
-    application.add_handler(MessageHandler(new_messages & filters.COMMAND, in_context(handlers.unknown_command)))
-    application.add_handler(MessageHandler(new_messages & ~filters.TEXT, in_context(handlers.not_text)))
-    application.add_error_handler(handlers.error)
+def register_handlers(
+    application: Application,  # type: ignore[type-arg]
+    engine: Engine,
+    services: Services,
+    subscriptions: SubscriptionService,
+    staff_service: StaffService,
+) -> None:
+    """Each feature's handlers, in the order python-telegram-bot tries them (the first that matches wins)."""
+    settings, storage = services.settings, services.storage
+    account_service = AccountService(storage, settings.question_retention_days)
+    users = common.Users(account_service)
+    answers = QuestionService(engine, writer=services.questions, storage=storage)
+    # Questions first: almost every update is one, and a question then does not pay for the command checks.
+    # The menu's buttons come first among the buttons (see menu.handlers); unknown commands and stale buttons
+    # come last, after every feature has had its chance.
+    for handler in (
+        questions.handlers(answers, users)
+        + menu.handlers(engine, users)
+        + quiz.handlers(engine, storage, users)
+        + alerts.handlers(subscriptions, users)
+        + account.handlers(account_service, users)
+        + staff.handlers(staff_service, staff.Admins(settings.admin_ids), users)
+        + common.unknown_commands(users)
+        + menu.stale_buttons(engine, users)
+    ):
+        application.add_handler(handler)
+    application.add_error_handler(common.error)
 
 
 async def _post_init(application: Application, *, services: Services, staff: StaffService) -> None:  # type: ignore[type-arg]

@@ -1,90 +1,86 @@
-"""Telegram handlers for subscriptions, deadlines and the staff's /reload."""
+"""Deadline alerts: /subscribe, /unsubscribe, /deadlines and the subscription buttons."""
 
 from __future__ import annotations
 
-import logging
-
 from telegram import Message, Update
 from telegram.constants import ChatType
+from telegram.ext import CallbackQueryHandler, CommandHandler, ContextTypes
 
-from bot.core import conversation, staff_views
-from bot.core.errors import KnowledgeError
+from bot.core import conversation
 from bot.core.languages import Lang
-from bot.core.views import Action, ShowDeadlines, ShowSubscriptions, ToggleSubscription, Unsubscribe
-from bot.services.staff import StaffService
+from bot.core.views import ShowDeadlines, ShowSubscriptions, ToggleSubscription, Unsubscribe
+from bot.logs import in_context
 from bot.services.subscriptions import SubscriptionService
+from bot.tg import callback_data
+from bot.tg.common import NEW_MESSAGES, Handler, Users, private_commands
 from bot.tg.render import send_reply
-
-log = logging.getLogger(__name__)
 
 SUBSCRIPTION_ACTIONS = (ToggleSubscription, Unsubscribe, ShowDeadlines, ShowSubscriptions)
 
 
-class AlertHandlers:
-    """Parses subscription commands and buttons, asks the subscription service, sends its replies."""
-
-    def __init__(self, subscriptions: SubscriptionService, staff: StaffService, admin_ids: frozenset[int]) -> None:
-        self.subscriptions = subscriptions
-        self.staff = staff
-        self.admin_ids = admin_ids
-
-    async def subscribe(self, message: Message, args: list[str], lang: Lang) -> None:
-        """/subscribe [programme]: the toggles, or subscribe at once to the programme named."""
-        if await self._private(message, lang):
-            reply = await self.subscriptions.subscribe(message.chat.id, args[0] if args else None, lang)
+def handlers(subscriptions: SubscriptionService, users: Users) -> list[Handler]:
+    async def subscribe(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """/subscribe [programme]: the toggles, or subscribe at once to the programme named (a private chat's
+        only: alerts are personal, a group is never subscribed)."""
+        if (message := update.effective_message) is not None:
+            lang = await users.lang(update)
+            args = list(context.args or [])
+            reply = await subscriptions.subscribe(message.chat.id, args[0] if args else None, lang)
             await send_reply(message, reply, lang)
 
-    async def unsubscribe(self, message: Message, args: list[str], lang: Lang) -> None:
+    async def unsubscribe(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """/unsubscribe [programme|all]: stop one programme's alerts, or all; without a name, the toggles."""
-        reply = await self.subscriptions.unsubscribe(message.chat.id, args[0] if args else None, lang)
-        await send_reply(message, reply, lang)
-
-    async def deadlines(self, message: Message, lang: Lang) -> None:
-        """/deadlines: open and upcoming application windows, with an "Add to calendar" button."""
-        await send_reply(message, self.subscriptions.deadlines(lang), lang)
-
-    async def on_button(self, message: Message, action: Action, lang: Lang) -> None:
-        chat_id = message.chat.id
-        if isinstance(action, (ToggleSubscription, ShowSubscriptions)) and not await self._private(message, lang):
-            return  # alerts are personal: a group is never subscribed, as with /subscribe
-        if isinstance(action, ToggleSubscription):
-            reply = await self.subscriptions.toggle(chat_id, action.programme_id, lang)
-            await send_reply(message, reply, lang, in_place=True)
-        elif isinstance(action, ShowSubscriptions):
-            await send_reply(message, await self.subscriptions.menu(chat_id, lang), lang, in_place=True)
-        elif isinstance(action, Unsubscribe):
-            # From an alert: the alert stays; the confirmation comes below it.
-            reply = await self.subscriptions.unsubscribe_from_alert(chat_id, action.programme_id, lang)
+        if (message := update.effective_message) is not None:
+            lang = await users.lang(update)
+            args = list(context.args or [])
+            reply = await subscriptions.unsubscribe(message.chat.id, args[0] if args else None, lang)
             await send_reply(message, reply, lang)
-        elif isinstance(action, ShowDeadlines):
-            if action.calendar:
-                content = self.subscriptions.calendar(lang)
-                await message.reply_document(content, filename="deadlines.ics", caption=None)
-            else:
-                await self.deadlines(message, lang)
 
-    async def reload(self, update: Update, lang: Lang) -> bool:
-        """/reload (staff only): re-read the knowledge base; on problems, or past the time limit, keep the old
-        one and say why: the admin always gets an answer. Returns False for a non-admin, who gets the normal
-        unknown-command answer."""
-        user = update.effective_user
-        message = update.effective_message
-        if user is None or message is None or user.id not in self.admin_ids:
-            return False
-        log.info("admin %s asked for a knowledge reload", user.id)
-        outcome = await self.staff.reload()
-        if outcome.refused is None:
-            await send_reply(message, staff_views.reloaded(outcome.knowledge, lang), lang)
-            return True
-        if isinstance(outcome.refused, KnowledgeError):
-            log.warning("admin %s: reload refused, %d problems", user.id, len(outcome.refused.problems))
-        else:
-            log.warning("admin %s: reload refused: %s", user.id, outcome.refused)
-        await send_reply(message, staff_views.reload_refused(outcome.refused, outcome.knowledge, lang), lang)
-        return True
+    async def deadlines(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """/deadlines: open and upcoming application windows, with an "Add to calendar" button."""
+        if (message := update.effective_message) is not None:
+            lang = await users.lang(update)
+            await send_reply(message, subscriptions.deadlines(lang), lang)
 
-    async def _private(self, message: Message, lang: Lang) -> bool:
-        if message.chat.type == ChatType.PRIVATE:
-            return True
+    async def subscription_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        query = update.callback_query
+        if query is None:
+            return
+        action, button_lang = callback_data.unpack_with_lang(query.data)
+        lang = button_lang or await users.lang(update)
+        await query.answer()
+        if isinstance(query.message, Message):
+            await _on_button(subscriptions, query.message, action, lang)
+
+    return [
+        *private_commands(users, {"subscribe": subscribe}),
+        CommandHandler("unsubscribe", in_context(unsubscribe), filters=NEW_MESSAGES),
+        CommandHandler("deadlines", in_context(deadlines), filters=NEW_MESSAGES),
+        CallbackQueryHandler(in_context(subscription_button), pattern=is_subscription_button),
+    ]
+
+
+def is_subscription_button(data: object) -> bool:
+    return isinstance(callback_data.unpack(data), SUBSCRIPTION_ACTIONS)
+
+
+async def _on_button(subscriptions: SubscriptionService, message: Message, action: object, lang: Lang) -> None:
+    chat_id = message.chat.id
+    if isinstance(action, (ToggleSubscription, ShowSubscriptions)) and message.chat.type != ChatType.PRIVATE:
+        # Alerts are personal: a group is never subscribed, as with /subscribe.
         await send_reply(message, conversation.private_chat_only(lang), lang)
-        return False
+    elif isinstance(action, ToggleSubscription):
+        reply = await subscriptions.toggle(chat_id, action.programme_id, lang)
+        await send_reply(message, reply, lang, in_place=True)
+    elif isinstance(action, ShowSubscriptions):
+        await send_reply(message, await subscriptions.menu(chat_id, lang), lang, in_place=True)
+    elif isinstance(action, Unsubscribe):
+        # From an alert: the alert stays; the confirmation comes below it.
+        reply = await subscriptions.unsubscribe_from_alert(chat_id, action.programme_id, lang)
+        await send_reply(message, reply, lang)
+    elif isinstance(action, ShowDeadlines):
+        if action.calendar:
+            content = subscriptions.calendar(lang)
+            await message.reply_document(content, filename="deadlines.ics", caption=None)
+        else:
+            await send_reply(message, subscriptions.deadlines(lang), lang)

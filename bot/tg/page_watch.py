@@ -1,5 +1,5 @@
 """The page watch in Telegram: a named repeating job checks the page; staff (ADMIN_IDS) get each change with
-a "Tell subscribers" button. Subscribers hear of it only through that button (``AdminHandlers``), via the
+a "Tell subscribers" button. Subscribers hear of it only through that button (``bot.tg.staff``), via the
 outbox, like an announcement.
 
 One process takes each change (marked in the database before sending, so that several bot processes do not
