@@ -75,6 +75,24 @@ async def test_staff_commands_in_a_group_reveal_nothing(fake_api: FakeBotApi, en
         assert not seen.buttons
 
 
+@pytest.mark.parametrize("command", ["/language", "/forget", "/subscribe", "/subscribe mirai"])
+@pytest.mark.parametrize("addressed", [False, True])
+async def test_a_private_only_command_in_a_group_asks_to_write_privately_and_stores_nothing(
+    fake_api: FakeBotApi, engine: Engine, command: str, addressed: bool
+) -> None:
+    """A choice, an erasure or a subscription in a group would be the group's: the one group reply, no buttons,
+    and the group is neither stored nor subscribed, whether the command names the bot or not."""
+    async with bot(fake_api, engine, alert_jobs=False) as app:
+        storage = services_of(app).storage
+        name, _, rest = command.partition(" ")
+        in_group(fake_api, f"{name}@EmbassyTestBot {rest}".strip() if addressed else command)
+        seen = await next_seen(fake_api, GROUP)
+        assert seen.text == PRIVATE_ONLY
+        assert not seen.buttons
+        assert await storage.get_user(GROUP) is None
+        assert await storage.subscriptions(GROUP) == []
+
+
 async def test_start_in_a_group_posts_no_quiz_and_no_menu(fake_api: FakeBotApi, engine: Engine) -> None:
     async with bot(fake_api, engine, alert_jobs=False):
         in_group(fake_api, "/start@EmbassyTestBot eligible-mirai")
