@@ -52,10 +52,9 @@ def handlers(engine: Engine, users: Users) -> list[Handler]:
             await send(update.effective_message, conversation.help_reply(await users.lang(update)))
 
     async def not_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        """Stickers, photos, voice and the like in a private chat."""
-        message = update.effective_message
-        if message is not None and message.chat.type == ChatType.PRIVATE:
-            await send(message, conversation.not_text(await users.lang(update)))
+        """Stickers, photos, voice and the like in a private chat (in a group they are not for the bot)."""
+        if update.effective_message is not None:
+            await send(update.effective_message, conversation.not_text(await users.lang(update)))
 
     # A query with neither data nor a game matches any pattern in python-telegram-bot; the menu's buttons come
     # first among the features' so such a query gets the stale-button reply, as an unknown one does.
@@ -63,7 +62,7 @@ def handlers(engine: Engine, users: Users) -> list[Handler]:
         CommandHandler("start", in_context(start), filters=NEW_MESSAGES),
         CommandHandler("help", in_context(help), filters=NEW_MESSAGES),
         CallbackQueryHandler(in_context(_buttons(engine, users)), pattern=is_menu_button),
-        MessageHandler(NEW_MESSAGES & ~filters.TEXT, in_context(not_text)),
+        MessageHandler(NEW_MESSAGES & ~filters.TEXT & filters.ChatType.PRIVATE, in_context(not_text)),
     ]
 
 
