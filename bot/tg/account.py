@@ -37,11 +37,9 @@ def handlers(account: AccountService, users: Users) -> list[Handler]:
 
     async def account_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """A language or erasure button: it acts for whoever tapped it, keyed as their private chat."""
-        query = update.callback_query
-        if query is None:
+        if (tapped := await users.tapped(update)) is None:
             return
-        action, button_lang = callback_data.unpack_with_lang(query.data)
-        lang = button_lang or await users.lang(update)
+        query, action, lang = tapped
         # In a group, a language choice or an erasure would be the group's.
         if await refused_in_group(query, conversation.private_chat_only(lang).text):
             return

@@ -43,11 +43,9 @@ def handlers(subscriptions: SubscriptionService, users: Users) -> list[Handler]:
             await send_reply(message, subscriptions.deadlines(lang), lang)
 
     async def subscription_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        query = update.callback_query
-        if query is None:
+        if (tapped := await users.tapped(update)) is None:
             return
-        action, button_lang = callback_data.unpack_with_lang(query.data)
-        lang = button_lang or await users.lang(update)
+        query, action, lang = tapped
         await query.answer()
         if isinstance(query.message, Message):
             await _on_button(subscriptions, query.message, action, lang)

@@ -17,9 +17,11 @@ from telegram.ext import BaseHandler, CommandHandler, ContextTypes, MessageHandl
 from bot.core import conversation
 from bot.core.flood import FloodGuard, Verdict, slow_down
 from bot.core.languages import Lang, lang_from_code, resolve_lang
+from bot.core.views import Action
 from bot.logs import in_context
 from bot.services.account import AccountService
 from bot.storage import StorageError
+from bot.tg import callback_data
 from bot.tg.rate_limit import PacedRateLimiter
 from bot.tg.render import send
 
@@ -43,6 +45,15 @@ class Users:
         """The user's explicit choice, else their Telegram app's language, else English."""
         chosen = await self.chosen(update)
         return chosen or telegram_lang(update.effective_user)
+
+    async def tapped(self, update: Update) -> tuple[CallbackQuery, Action | None, Lang] | None:
+        """A button tap: its query, the action its data packs (None if stale or forged), and the language to
+        answer in: the one the button's message was written in, else the user's."""
+        query = update.callback_query
+        if query is None:
+            return None
+        action, button_lang = callback_data.unpack_with_lang(query.data)
+        return query, action, button_lang or await self.lang(update)
 
     async def chosen(self, update: Update) -> Lang | None:
         """The language chosen with /language; only a private chat has one (a group's members differ)."""

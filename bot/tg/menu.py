@@ -74,12 +74,10 @@ def stale_buttons(engine: Engine, users: Users) -> list[Handler]:
 def _buttons(engine: Engine, users: Users) -> Callback:
     async def button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """A menu button, or (registered last, without a pattern) a button the bot no longer knows."""
-        query = update.callback_query
-        if query is None:
+        if (tapped := await users.tapped(update)) is None:
             return
+        query, action, lang = tapped
         knowledge = engine.snapshot.knowledge
-        action, button_lang = callback_data.unpack_with_lang(query.data)
-        lang = button_lang or await users.lang(update)
         if isinstance(action, _PRIVATE_ACTIONS) and await refused_in_group(
             query, conversation.private_chat_only(lang).text
         ):

@@ -43,12 +43,10 @@ def handlers(engine: Engine, storage: Storage, users: Users) -> list[Handler]:
 
     async def quiz_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """A tap on a quiz button: the next question or the verdict, in place."""
-        query = update.callback_query
-        if query is None:
+        if (tapped := await users.tapped(update)) is None:
             return
+        query, action, lang = tapped
         knowledge = engine.snapshot.knowledge
-        action, button_lang = callback_data.unpack_with_lang(query.data)
-        lang = button_lang or await users.lang(update)
         # A quiz button in a group would let anyone answer someone else's quiz.
         if await refused_in_group(query, quiz_views.private_only(lang, None).text):
             return

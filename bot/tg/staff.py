@@ -107,11 +107,9 @@ def handlers(staff: StaffService, admins: Admins, users: Users) -> list[Handler]
             await unknown_command(users, update, context)
 
     async def staff_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        query = update.callback_query
-        if query is None:
+        if (tapped := await users.tapped(update)) is None:
             return
-        action, button_lang = callback_data.unpack_with_lang(query.data)
-        lang = button_lang or await users.lang(update)
+        query, action, lang = tapped
         await query.answer()
         user = update.effective_user
         if not isinstance(query.message, Message):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -15,6 +15,7 @@ from bot.config import Settings
 from bot.core.engine import Engine
 from bot.services.delivery import AlertDispatcher
 from bot.storage import Database, Storage
+from bot.storage.question_writer import QuestionWriter
 from bot.tg.serve import WebServer, running
 from tests.conftest import polling, settings_for
 from tests.fake_bot_api import FakeBotApi
@@ -35,6 +36,7 @@ async def bot(
     database: Database | None = None,
     *,
     alert_jobs: bool = True,
+    question_writer: Callable[[Storage], QuestionWriter] | None = None,
     **overrides: Any,
 ) -> AsyncIterator[App]:
     """The one way the suites start the bot: the real Application polling the fake server, on ``engine``'s
@@ -52,6 +54,8 @@ async def bot(
             worker_id=f"test-{uuid.uuid4().hex[:6]}",
         )
         services = Services(settings, engine, database, storage, dispatcher)
+        if question_writer is not None:  # the question log under test, with its own batch and flush settings
+            services.questions = question_writer(storage)
     application = build_application(settings, engine, services)
     if not alert_jobs:
         without_alert_jobs(application)

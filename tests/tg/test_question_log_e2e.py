@@ -9,24 +9,18 @@ from __future__ import annotations
 
 import asyncio
 import time
-import uuid
-from collections.abc import AsyncIterator, Callable, Collection
-from contextlib import asynccontextmanager
-from zoneinfo import ZoneInfo
+from collections.abc import Callable, Collection
 
 import pytest
 from sqlalchemy import func, select
 
-from bot.app import Services, build_application
 from bot.core.engine import Engine
-from bot.services.delivery import AlertDispatcher
 from bot.storage import Database, LoggedQuestion, Storage
 from bot.storage.models import QuestionLog
 from bot.storage.question_writer import QuestionWriter
-from tests.conftest import polling, settings_for
 from tests.fake_bot_api import FakeBotApi
-from tests.tg.chat import App, ask
-from tests.tg.conftest import without_alert_jobs
+from tests.tg.bots import bot
+from tests.tg.chat import ask
 
 pytestmark = pytest.mark.usefixtures("bot_logs")
 
@@ -50,28 +44,6 @@ class HeldStorage(Storage):
     async def record_questions(self, questions: Collection[LoggedQuestion]) -> int:
         await self.gate.wait()
         return await super().record_questions(questions)
-
-
-@asynccontextmanager
-async def bot(
-    api: FakeBotApi, engine: Engine, database: Database, writer: Callable[[Storage], QuestionWriter]
-) -> AsyncIterator[App]:
-    """The real Application on ``database``, its question log written by ``writer(storage)``."""
-    settings = settings_for(api, admin_ids=frozenset({ADMIN}))
-    storage = Storage(database)
-    dispatcher = AlertDispatcher(
-        engine,
-        storage,
-        zone=ZoneInfo(settings.timezone),
-        reminder_days=settings.alert_reminder_days,
-        worker_id=f"test-{uuid.uuid4().hex[:6]}",
-    )
-    services = Services(settings, engine, database, storage, dispatcher)
-    services.questions = writer(storage)
-    application = build_application(settings, engine, services)
-    without_alert_jobs(application)
-    async with polling(application) as running:
-        yield running
 
 
 async def logged(database: Database) -> int:
@@ -104,7 +76,7 @@ async def test_a_clean_shutdown_writes_every_question_still_queued(
         writers.append(QuestionWriter(storage, flush_seconds=NEVER, retry_max_seconds=NEVER))
         return writers[0]
 
-    async with bot(fake_api, engine, database, writer):
+    async with bot(fake_api, engine, database, alert_jobs=False, question_writer=writer, admin_ids=frozenset({ADMIN})):
         for question, _ in QUESTIONS:
             await ask(fake_api, question, user=STUDENT)
         await eventually(lambda: writers[0].waiting == len(QUESTIONS), "every question is queued")
@@ -125,7 +97,7 @@ async def test_stats_counts_questions_still_queued_and_shows_the_log_counters(
         writers.append(QuestionWriter(storage, flush_seconds=NEVER, retry_max_seconds=NEVER))
         return writers[0]
 
-    async with bot(fake_api, engine, database, writer):
+    async with bot(fake_api, engine, database, alert_jobs=False, question_writer=writer, admin_ids=frozenset({ADMIN})):
         for question, _ in QUESTIONS:
             await ask(fake_api, question, user=STUDENT)
         await eventually(lambda: writers[0].waiting == len(QUESTIONS), "every question is queued")
@@ -152,7 +124,7 @@ async def test_a_stuck_database_delays_no_answer_and_a_full_queue_is_counted_in_
         return writers[0]
 
     questions = [question for question, _ in QUESTIONS] + ["how old must I be for MIRAI"]
-    async with bot(fake_api, engine, database, writer):
+    async with bot(fake_api, engine, database, alert_jobs=False, question_writer=writer, admin_ids=frozenset({ADMIN})):
         for question in questions:
             reply = await ask(fake_api, question, user=STUDENT)
             assert reply.text, f"no answer to {question!r} while the log was stuck"
