@@ -28,9 +28,10 @@ SCORING = {
 }
 """Settings that change the index's scores: a new Matcher per combination."""
 DECISION = {
-    "answer_threshold": (0.40, 0.45, 0.50, 0.55),
-    "margin": (0.02, 0.04, 0.06),
-    "min_coverage": (0.0, 0.5, 0.6, 0.7),
+    "answer_threshold": (0.40, 0.45, 0.50),
+    "margin": (0.02, 0.03),
+    "min_coverage": (0.0, 0.3, 0.35, 0.4),
+    "min_example": (0.0, 0.4, 0.45, 0.5),
 }
 """Settings that only change the decision: swapped on the same Matcher."""
 

@@ -26,7 +26,7 @@ from rapidfuzz import fuzz, process
 
 from bot.core.knowledge import Entry, KnowledgeBase
 from bot.core.languages import LANGUAGES, Lang, resolve_lang
-from bot.core.normalize import content_words, content_words_of, language_of, normalize
+from bot.core.normalize import QUESTION_WORDS, content_words, content_words_of, language_of, normalize
 
 FloatArray = npt.NDArray[np.float64]
 _FUZZY_CACHE_SIZE: Final = 20_000
@@ -63,11 +63,15 @@ class MatcherSettings:
     """Share of the best single example in an entry's score; the rest is how much of the question the
     entry's whole vocabulary explains, which rewards questions whose words are spread over examples."""
     min_evidence: float = 2.0
-    """Summed IDF of the question's known words below which the bot only suggests: one common word
-    ("japan", "apply") is not enough to answer with confidence."""
+    """Summed IDF of the question's known words, question words aside, below which the bot only suggests:
+    one common word ("japan", "apply") is not enough to answer with confidence."""
     min_coverage: float = 0.0
     """Share of the question's weight the entry's vocabulary must explain for a confident answer: a question
     whose main subject the entry never mentions ("salary" asked of "What is JET?") gets suggestions."""
+    min_example: float = 0.36
+    """Score (0..1) the entry's best single example must reach for a confident answer. An entry with a large
+    vocabulary can explain a question's words spread over many examples ("Pourquoi partir au Japon" in
+    the SEA entry's "pourquoi ... ne peuvent pas" and "partir au Japon"), with no example asking it."""
     other_programme_factor: float = 0.5
     """When a question names exactly one programme, entries of other programmes are scaled by this."""
     max_words: int = 40
@@ -81,6 +85,8 @@ class Scored:
     """0-100 for a full match; a keyword boost can take it above."""
     coverage: float = 1.0
     """The share of the question's weight that the entry's vocabulary explains (0..1)."""
+    example: float = 1.0
+    """The score of the entry's best single example question (0..1), before boosts."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -249,7 +255,9 @@ class Matcher:
             theme, entries = choice
             return Suggestions(entries, best.score, lang, example_lang, theme=theme)
         enough = (
-            evidence >= settings.min_evidence and best.coverage >= settings.min_coverage
+            evidence >= settings.min_evidence
+            and best.coverage >= settings.min_coverage
+            and best.example >= settings.min_example
         ) or not best.entry.is_answer
         if above and enough and best.score - runner_up >= settings.margin * 100:
             return Answer(best.entry, best.score, lang, example_lang, runners_up=tuple(ranked[1:4]))
@@ -312,7 +320,8 @@ class Matcher:
                 continue
             weight = max(self._idf_of[w] * sim for w, sim in matches)
             query_mass += weight
-            evidence += weight
+            if word not in QUESTION_WORDS:
+                evidence += weight
             weighted.append((weight, matches))
             for w, sim in matches:
                 covered[w] = max(covered.get(w, 0.0), sim)
@@ -394,9 +403,13 @@ class Matcher:
             positive = positive[np.argpartition(-score[positive], limit - 1)[:limit]]
         order = positive[np.argsort(-score[positive], kind="stable")]
         ranked = [
-            Scored(self._entries[entry], round(value * 100, 1), coverage)
-            for entry, value, coverage in zip(
-                entries[order].tolist(), score[order].tolist(), entry_coverage[order].tolist(), strict=True
+            Scored(self._entries[entry], round(value * 100, 1), coverage, example)
+            for entry, value, coverage, example in zip(
+                entries[order].tolist(),
+                score[order].tolist(),
+                entry_coverage[order].tolist(),
+                best_example[order].tolist(),
+                strict=True,
             )
         ]
         return ranked, example_lang, evidence, named

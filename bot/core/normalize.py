@@ -43,6 +43,14 @@ STOP_WORDS: Final[dict[Lang, frozenset[str]]] = {
 }
 ALL_STOP_WORDS: Final[frozenset[str]] = frozenset().union(*STOP_WORDS.values())
 
+QUESTION_WORDS: Final[frozenset[str]] = frozenset(
+    """how when where who whom whose why which hows whens wheres whos whys
+    comment quand ou pourquoi combien quel quelle quels quelles lequel laquelle
+    hoe wanneer waar wie waarom welke welk wat hoeveel""".split()
+)
+"""Question words, folded: they tell topics apart ("when" leans to dates), so they are scored, but they name
+no subject: "Pourquoi le Japon ?" asks about nothing the knowledge holds, however rare "pourquoi" is in it."""
+
 
 @lru_cache(maxsize=8192)
 def fold(word: str) -> str:

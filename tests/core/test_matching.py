@@ -1,12 +1,13 @@
 """The matcher on the shipped knowledge base: right answers, honest uncertainty, honest refusals."""
 
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
 from bot.core.engine import Engine
 from bot.core.evaluation import answered_id, describe, evaluate, load_questions
-from bot.core.matching import Answer, NoMatch, Suggestions
+from bot.core.matching import Answer, Matcher, NoMatch, Suggestions
 
 HOLDOUT = Path(__file__).resolve().parents[2] / "benchmarks" / "data" / "holdout-questions.yaml"
 
@@ -105,3 +106,22 @@ def test_accuracy_on_the_hold_out_set_does_not_regress(engine: Engine) -> None:
 
     assert report.accuracy >= 0.88, report.as_dict()["misses"]
     assert report.confident_wrong <= 0.06 * report.total
+
+
+def test_a_question_word_and_a_common_word_are_no_subject(engine: Engine) -> None:
+    """'Pourquoi le Japon ?' shares a rare question word with one entry's example ("pourquoi Kanazawa ?"),
+    but names no subject the knowledge holds: it gets suggestions, not that entry."""
+    assert answered_id(engine.snapshot.matcher.match("Pourquoi le Japon ?")) is None
+
+
+def test_words_spread_over_an_entrys_examples_are_not_an_answer(engine: Engine) -> None:
+    """An entry whose examples together hold every word of the question, while none of them asks it,
+    does not answer with confidence; without the best-example floor the same question would be answered."""
+    matcher = engine.snapshot.matcher
+    question = "Pourquoi partir au Japon"
+    best = matcher.scores(question)[0]
+
+    assert best.example < matcher.settings.min_example <= best.coverage
+    assert answered_id(matcher.match(question)) is None
+    without_floor = Matcher(matcher.knowledge, replace(matcher.settings, min_example=0.0))
+    assert answered_id(without_floor.match(question)) == best.entry.id
