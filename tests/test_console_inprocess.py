@@ -98,3 +98,16 @@ def test_html_reads_as_text_with_link_addresses() -> None:
     assert html_to_text(source) == "Deadline & the page (https://example.org/a): https://x.org"
     assert html_to_text(source, links=False, bold=("*", "*")) == "*Deadline* & the page: https://x.org"
     assert html_to_text("1 < 2 &lt;b&gt;", html_mode=False) == "1 < 2 &lt;b&gt;"
+
+
+@pytest.mark.parametrize(("parse_html", "kept"), [(True, "Deadline & soon"), (False, "<b>Deadline</b> &amp; soon")])
+async def test_a_sent_text_is_kept_as_read_or_as_sent(parse_html: bool, kept: str) -> None:
+    """By default a message keeps what Telegram would make of its HTML; the throughput benchmark's API keeps
+    the text as sent, leaving Telegram's parsing out of the bot's figure."""
+    api = InProcessBotApi(parse_html=parse_html)
+    application = application_on(api)
+    async with application:
+        message = await application.bot.send_message(3, "<b>Deadline</b> &amp; soon", parse_mode="HTML")
+
+    assert message.text == kept
+    assert api.message(3, message.message_id)["text"] == kept  # type: ignore[index]
