@@ -1,11 +1,13 @@
-"""Alert broadcast: one alert to N subscribers through the fake Bot API server enforcing a global rate.
+"""Alert broadcast: one alert to N subscribers through the fake Bot API server (in a process of its own)
+enforcing a global rate.
 
     .venv/bin/python benchmarks/bench_alerts.py [--subscribers 10000] [--rate 30] [--per-chat-rate 1]
         [--database URL] [--max-runs 5] [--tick 0] [--tracemalloc] [--verbose]
         [--limiter MAX_RATE/PERIOD] [--concurrency N] [--batch-size N] [--stray-429 N]
 
-Builds what the bot runs in production, in one process with the fake Telegram Bot API server of
-``tests/fake_bot_api.py`` on 127.0.0.1:
+Builds what the bot runs in production, in this process, and starts the fake Telegram Bot API server of
+``tests/fake_bot_api.py`` on 127.0.0.1 in a child process of its own (``benchmarks/fake_api_process.py``), so
+that the server's work does not take the bot's CPU time or event loop and the rate measured is the bot's:
 
 * a copy of ``knowledge/`` in a temporary directory whose ``mirai.yaml`` gets one application window
   (opened yesterday, closing in 10 days, Europe/Brussels), so that exactly one alert is due: its opening;
@@ -27,11 +29,15 @@ benchmark reports:
   (goal: at least 0.95), the best span the server's rule allows for that many messages, and the spacing
   of accepted messages (bursts show as a tiny median gap, 429 pauses as gaps over 250 ms);
 * lost (subscribers who did not get the whole alert) and duplicated messages (goal: 0 and 0), checked on
-  the server's side, and the outbox's own counts;
+  the server's side (the child hands over its record of every sendMessage call at the end), and the
+  outbox's own counts;
+* the CPU time each process used during the broadcast, per message: a rate of R needs 1/R s a message from
+  a core of its own, and this changes much less than the rate with what else the machine runs;
 * the 429s the server answered and what the limiter and the sender logged about them;
-* peak memory: the process's peak RSS (bot, server and its record of every call, database driver
-  together) and, with ``--tracemalloc``, tracemalloc's peak of Python allocations during the broadcast
-  (off by default: it about doubles the CPU time and adds to the RSS it would be compared with).
+* peak memory: the bot's process's peak RSS (the bot, the database driver and this benchmark's bookkeeping),
+  the server's separately (it keeps a record of every call, so it grows with the subscribers) and, with
+  ``--tracemalloc``, tracemalloc's peak of the bot process's Python allocations during the broadcast (off
+  by default: it about doubles the CPU time and adds to the RSS it would be compared with).
 
 Experiments, all off by default (as shipped): ``--limiter`` replaces the bot's PacedRateLimiter by PTB's AIORateLimiter
 another ``overall_max_rate/overall_time_period`` (e.g. ``1/0.03334``: one message every 1/30 s, no burst),
@@ -53,7 +59,6 @@ import itertools
 import logging
 import math
 import os
-import resource
 import shutil
 import sys
 import tempfile
@@ -82,6 +87,7 @@ from sqlalchemy.ext.asyncio import create_async_engine  # noqa: E402
 from telegram.ext import AIORateLimiter, Application  # noqa: E402
 
 import bot.app  # noqa: E402
+from benchmarks.fake_api_process import STRAY, ServerProcess, cpu_seconds, current_rss_mib, peak_rss_mib  # noqa: E402
 from bot.app import Services, build_application, build_services  # noqa: E402
 from bot.config import Settings  # noqa: E402
 from bot.core.alert_views import alert_message  # noqa: E402
@@ -94,7 +100,6 @@ from bot.storage.database import parse_url  # noqa: E402
 from bot.tg.rate_limit import PacedRateLimiter  # noqa: E402
 from bot.tg.render import html_chunks  # noqa: E402
 from bot.tg.sender import TelegramSender  # noqa: E402
-from tests.fake_bot_api import Call, FakeBotApi  # noqa: E402
 
 KNOWLEDGE_DIR = ROOT / "knowledge"
 PROGRAMME = "mirai"
@@ -104,7 +109,7 @@ LANGUAGES: tuple[Lang | None, ...] = (None, "en", "fr", "nl")
 PROGRESS_EVERY = 10.0  # seconds
 SETUP_CONCURRENCY = 8  # subscriptions written at once (SQLite serialises them anyway)
 RATE_GOAL = 0.95
-STRAY = "Too Many Requests: retry after 1 (injected by --stray-429)"
+TOKEN = "123456:TEST-token"
 STALL = 0.25  # seconds without an accepted message that count as a stall
 
 App = Application[Any, Any, Any, Any, Any, Any]
@@ -234,47 +239,41 @@ def setup_logging(verbose: bool) -> LogCounter:
     return counter
 
 
-def current_rss_mib() -> float:
-    try:
-        with open("/proc/self/status", encoding="ascii") as status:
-            for line in status:
-                if line.startswith("VmRSS:"):
-                    return int(line.split()[1]) / 1024
-    except OSError:
-        pass
-    return float("nan")
+@dataclass(frozen=True, slots=True)
+class Send:
+    """One sendMessage call as the server recorded it."""
 
+    chat_id: int | str | None
+    status: int | None
+    """The HTTP status answered (``None``: still unanswered when the record was taken)."""
+    at: float
+    """``time.monotonic()`` when it arrived at the server."""
+    description: str | None
 
-def peak_rss_mib() -> float:
-    """Peak resident set size of this process so far (ru_maxrss is KiB on Linux, bytes on macOS)."""
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    return peak / (1024 * 1024) if sys.platform == "darwin" else peak / 1024
-
-
-def sends(api: FakeBotApi, start: int) -> list[Call]:
-    return [call for call in api.calls[start:] if call.method == "sendMessage"]
+    @property
+    def ok(self) -> bool:
+        return self.status == HTTPStatus.OK
 
 
 @dataclass(slots=True)
 class Progress:
     """Prints every PROGRESS_EVERY seconds what the server has accepted and refused so far."""
 
-    api: FakeBotApi
-    start: int
+    server: ServerProcess
     began: float
 
     async def run(self) -> None:
         previous_ok, previous_at = 0, self.began
         while True:
             await asyncio.sleep(PROGRESS_EVERY)
-            calls = sends(self.api, self.start)
-            ok = sum(1 for call in calls if call.ok)
-            refused = sum(1 for call in calls if call.status == HTTPStatus.TOO_MANY_REQUESTS)
+            seen = await self.server.progress()
+            ok, refused = seen["ok"], seen["refused"]
             now = time.perf_counter()
             recent = (ok - previous_ok) / (now - previous_at)
             line = (
                 f"  {now - self.began:6.0f} s: {ok:6d} sent, {refused:5d} answered 429, "
-                f"{recent:5.1f} msg/s over the last {now - previous_at:.0f} s, RSS {current_rss_mib():.0f} MiB"
+                f"{recent:5.1f} msg/s over the last {now - previous_at:.0f} s, RSS: bot {current_rss_mib():.0f} "
+                f"MiB, server {seen['rss']:.0f} MiB"
             )
             print(line, flush=True)
             previous_ok, previous_at = ok, now
@@ -286,14 +285,6 @@ class RunRecord:
     seconds: float
     left: int
     """Deliveries still pending or claimed after this run."""
-
-
-async def stray_429s(api: FakeBotApi, count: int, seconds: float) -> None:
-    """Make ``count`` sendMessage calls spread over ``seconds`` fail with 429, as Telegram sometimes does below
-    its limits (or another process sharing the token causes): does the sending recover at once?"""
-    for _ in range(count):
-        await asyncio.sleep(seconds / (count + 1))
-        api.fail("sendMessage", times=1, status=HTTPStatus.TOO_MANY_REQUESTS, retry_after=1, description=STRAY)
 
 
 def best_span(messages: int, rate: float) -> float:
@@ -325,7 +316,7 @@ async def main_async(args: argparse.Namespace) -> int:
     zone = ZoneInfo(Settings(_env_file=None).timezone)
     async with AsyncExitStack() as stack:
         workdir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="bench-alerts-")))
-        api = await stack.enter_async_context(FakeBotApi())
+        server = await stack.enter_async_context(ServerProcess(TOKEN))
         knowledge_dir = knowledge_with_window(workdir, zone)
         started = time.perf_counter()
         engine = Engine(knowledge_dir)
@@ -336,8 +327,8 @@ async def main_async(args: argparse.Namespace) -> int:
 
         settings = Settings(
             _env_file=None,
-            telegram_bot_token=SecretStr(api.token),
-            telegram_api_base_url=api.base_url,
+            telegram_bot_token=SecretStr(TOKEN),
+            telegram_api_base_url=server.base_url,
             knowledge_dir=knowledge_dir,
             data_dir=workdir / "data",
             database_url=args.database,
@@ -399,25 +390,22 @@ async def main_async(args: argparse.Namespace) -> int:
         )
         sender = TelegramSender(application.bot)
 
-        api.rate_limit(args.rate, per_chat_per_second=args.per_chat_rate or None)
+        await server.rate_limit(args.rate, args.per_chat_rate)
         limits = f"{args.rate:g} messages/s overall" + (
             f", {args.per_chat_rate:g}/s per chat" if args.per_chat_rate else ""
         )
         print(
-            f"fake server: 429 past {limits}; sending {sum(expected.values())} messages "
-            f"(at best {best_span(sum(expected.values()), args.rate) / 60:.1f} min)",
+            f"fake server (its own process, pid {server.pid}): 429 past {limits}; sending "
+            f"{sum(expected.values())} messages (at best {best_span(sum(expected.values()), args.rate) / 60:.1f} min)",
             flush=True,
         )
 
-        start = len(api.calls)
-        rss_before = current_rss_mib()
+        await server.begin(args.stray_429, best_span(len(expected), args.rate))
+        rss_before, cpu_began = current_rss_mib(), cpu_seconds()
         if args.tracemalloc:
             tracemalloc.start()
-        began, began_monotonic = time.perf_counter(), time.monotonic()  # Call.at is time.monotonic()
-        progress = Progress(api, start, began)
-        helpers = [asyncio.create_task(progress.run())]
-        if args.stray_429:
-            helpers.append(asyncio.create_task(stray_429s(api, args.stray_429, best_span(len(expected), args.rate))))
+        began, began_monotonic = time.perf_counter(), time.monotonic()  # Send.at is time.monotonic()
+        helpers = [asyncio.create_task(Progress(server, began).run())]
         runs: list[RunRecord] = []
         timed_out = False
         try:
@@ -445,15 +433,15 @@ async def main_async(args: argparse.Namespace) -> int:
             for helper in helpers:
                 helper.cancel()
             await asyncio.gather(*helpers, return_exceptions=True)
-            api.clear_faults()
-        ended = time.perf_counter()
+        ended, cpu_used = time.perf_counter(), cpu_seconds() - cpu_began
+        record = await server.end()
         traced_peak = tracemalloc.get_traced_memory()[1] / (1024 * 1024) if args.tracemalloc else None
         if args.tracemalloc:
             tracemalloc.stop()
         await dispatcher.shutdown()
 
         # ---- what the server saw
-        calls = sends(api, start)
+        calls = [Send(*call) for call in record["calls"]]
         ok = [call for call in calls if call.ok]
         received = collections.Counter(call.chat_id for call in ok)
         statuses = collections.Counter(call.status for call in calls if not call.ok)
@@ -483,6 +471,12 @@ async def main_async(args: argparse.Namespace) -> int:
             if ok
             else f"  broadcast wall time: {ended - began:.1f} s"
         )
+        per_message = f" ({cpu_used / len(ok) * 1000:.2f} ms a message)" if ok else ""
+        server_per_message = f" ({record['cpu'] / len(ok) * 1000:.2f} ms)" if ok else ""
+        print(
+            f"  CPU time during the broadcast: the bot's process {cpu_used:.1f} s{per_message}, the server's "
+            f"{record['cpu']:.1f} s{server_per_message} (a rate needs 1/rate s a message from a core it has alone)"
+        )
         print(
             f"  lost: {lost} of {len(expected)} subscribers without the whole alert; duplicated messages: "
             f"{duplicated}; messages to chats not subscribed: {strangers} (goal 0 and 0: "
@@ -498,7 +492,10 @@ async def main_async(args: argparse.Namespace) -> int:
             for (name, level, message), n in counter.counts.most_common():
                 print(f"    {n:6d} x {level} {name}: {message[:110]}")
         traced = f"; tracemalloc peak during the broadcast {traced_peak:.0f} MiB" if traced_peak is not None else ""
-        print(f"  memory: peak RSS {peak_rss_mib():.0f} MiB (RSS {rss_before:.0f} MiB before the broadcast){traced}")
+        print(
+            f"  memory: the bot's process peak RSS {peak_rss_mib():.0f} MiB (RSS {rss_before:.0f} MiB before the "
+            f"broadcast){traced}; the server's process peak RSS {record['peak_rss']:.0f} MiB"
+        )
         met = fraction >= RATE_GOAL and not lost and not duplicated and not strangers and not timed_out
         return 0 if met else 1
 
