@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 import os
 import secrets
@@ -39,6 +40,7 @@ from bot.tg.inprocess import InProcessBotApi
 from bot.tg.jobs import schedule_alerts, schedule_housekeeping, wake_dispatcher
 from bot.tg.page_watch import StaffNotifier, schedule_page_watch
 from bot.tg.rate_limit import PacedRateLimiter
+from bot.tg.request import AiohttpRequest
 from bot.tg.serve import Health, scheduler_running
 from bot.watcher import PageWatcher
 
@@ -123,10 +125,14 @@ def build_application(
     if in_process is not None:
         builder = builder.request(in_process.request()).get_updates_request(in_process.request())
     else:
+        # Sending goes through aiohttp (bot/tg/request.py: httpx was most of a broadcast's CPU time); the one
+        # long poll at a time stays on PTB's own HTTPXRequest.
+        builder = builder.request(AiohttpRequest())
         builder = builder.rate_limiter(PacedRateLimiter(max_retries=3))  # type: ignore[arg-type]  # PTB's generics
 
     def reschedule() -> None:  # after a reload, the alert jobs follow the new windows
         schedule_alerts(application, services.dispatcher, timedelta(seconds=settings.alert_check_seconds))
+        _freeze_long_lived()  # the new knowledge base is as long-lived as the one it replaces
 
     # One reload for /reload and SIGHUP (`python -m bot reload`), and one unanswered report.
     staff_service = StaffService(
@@ -213,6 +219,21 @@ async def _post_init(application: Application, *, services: Services, staff: Sta
     for lang in LANGUAGES:
         if lang != "en":
             await application.bot.set_my_commands(_commands(lang), language_code=lang)
+    _freeze_long_lived()
+
+
+def _freeze_long_lived() -> None:
+    """Keep what start-up built (the knowledge base and its index, the handlers, the services) out of the
+    garbage collector's passes from now on.
+
+    They live as long as the process, yet every full pass walked all of them again (some 150,000 objects
+    with the shipped knowledge base: about 0.1 s with the event loop stopped, and a steady share of each
+    update's time). What was frozen before (the previous knowledge base, after a reload) is let go and the
+    garbage there is now collected first, so none of it is kept for good: one full pass, once per start or
+    reload, instead of one every few thousand updates."""
+    gc.unfreeze()
+    gc.collect()
+    gc.freeze()
 
 
 def _reload_on_sighup(staff: StaffService, timeout: float) -> None:
@@ -241,6 +262,7 @@ async def _post_shutdown(application: Application, *, services: Services) -> Non
     await services.questions.close()  # every question asked so far reaches the log
     await services.dispatcher.shutdown()
     await services.database.close()
+    gc.unfreeze()  # a process that goes on (the console, tests) can collect this Application once it is dropped
 
 
 def _commands(lang: Lang) -> list[BotCommand]:

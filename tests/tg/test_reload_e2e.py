@@ -5,6 +5,7 @@ answered while a reload is in progress."""
 from __future__ import annotations
 
 import asyncio
+import gc
 import shutil
 import threading
 from pathlib import Path
@@ -114,3 +115,25 @@ async def test_a_reload_past_its_time_limit_keeps_the_old_knowledge_and_says_so(
                 break
         assert reply.text.startswith("Reloaded:")
         assert engine.snapshot is not before
+
+
+def tracked(thing: object) -> bool:
+    """Whether the garbage collector's passes walk ``thing`` (a frozen object is in none of its generations)."""
+    return any(candidate is thing for candidate in gc.get_objects())
+
+
+async def test_the_served_knowledge_base_is_left_out_of_garbage_collection(
+    fake_api: FakeBotApi, tmp_path: Path
+) -> None:
+    """From start-up the knowledge base and its index are not walked by each collection, and after a reload
+    neither is the new one; once the bot has stopped, everything it held can be collected again."""
+    engine = Engine(knowledge_copy(tmp_path))
+    first = engine.snapshot
+    assert tracked(first.matcher)
+    async with bot(fake_api, engine, alert_jobs=False, admin_ids=frozenset({ADMIN})):
+        assert not tracked(first.matcher)
+        assert not tracked(first.knowledge)
+        assert (await ask(fake_api, "/reload", user=ADMIN)).text.startswith("Reloaded:")
+        assert engine.snapshot is not first
+        assert not tracked(engine.snapshot.matcher)
+    assert tracked(engine.snapshot.matcher)
