@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pytest
 from telegram.ext import Application
 
 from bot.cli import main
+from bot.core import conversation
 from bot.core.engine import Engine
 from bot.core.evaluation import load_questions
 from bot.core.i18n import t
@@ -17,7 +19,8 @@ from bot.services.questions import NO_WORDS, QuestionService
 from bot.tg.render import html_chunks, keyboard
 from tests.fake_bot_api import FakeBotApi
 
-DEV_SET = Path(__file__).resolve().parents[2] / "benchmarks" / "data" / "dev-questions.yaml"
+KNOWLEDGE_DIR = Path(__file__).resolve().parents[2] / "knowledge"
+DEV_SET = KNOWLEDGE_DIR.parent / "benchmarks" / "data" / "dev-questions.yaml"
 DEV_QUESTIONS = [item.question for item in load_questions(DEV_SET)]
 FIRST_USER = 70_000
 
@@ -59,6 +62,39 @@ def test_ask_prints_the_service_reply_for_every_dev_question(
     for question in DEV_QUESTIONS:
         assert main(["ask", question, "--knowledge", "knowledge"]) == 0
         assert capsys.readouterr().out == reply_as_text(service.answer(question).reply) + "\n", question
+
+
+@pytest.mark.parametrize("chosen", [None, "en", "fr", "nl"])
+def test_a_kept_reply_is_the_one_built_for_the_match(engine: Engine, chosen: str | None) -> None:
+    """Each dev-set question, asked twice of one service (the second time from the replies it keeps), gets the
+    reply the conversation builds for its match and language, whatever language was chosen."""
+    service = QuestionService(engine)
+    for _ in range(2):
+        for question in DEV_QUESTIONS:
+            answered = service.answer(question, chosen=chosen)  # type: ignore[arg-type]
+            built = conversation.reply_to_question(engine.snapshot.knowledge, answered.result, answered.lang)
+            assert answered.reply == built, question
+
+
+def test_a_reload_replaces_the_kept_replies(tmp_path: Path) -> None:
+    """After staff change an answer and reload, the question gets the new answer, not the one kept."""
+    directory = tmp_path / "knowledge"
+    shutil.copytree(KNOWLEDGE_DIR, directory)
+    engine = Engine(directory)
+    service = QuestionService(engine)
+    question = "what is the minimum age for MIRAI"
+    assert "aged 20 or over" in service.answer(question).reply.text
+
+    programme = directory / "mirai.yaml"
+    text = programme.read_text(encoding="utf-8")
+    assert text.count("Applicants must be **aged 20 or over**") == 1
+    programme.write_text(text.replace("Applicants must be **aged 20 or over**", "Applicants must be **21**"))
+    engine.reload()
+
+    answered = service.answer(question)
+    assert answered.entry_id == "mirai.age"
+    assert "Applicants must be **21**" in answered.reply.text
+    assert "aged 20 or over" not in answered.reply.text
 
 
 def test_personal_details_do_not_change_the_answer(engine: Engine) -> None:
