@@ -3,7 +3,8 @@ enforcing a global rate.
 
     .venv/bin/python benchmarks/bench_alerts.py [--subscribers 10000] [--rate 30] [--per-chat-rate 1]
         [--database URL] [--max-runs 5] [--tick 0] [--tracemalloc] [--verbose]
-        [--limiter MAX_RATE/PERIOD] [--concurrency N] [--batch-size N] [--stray-429 N]
+        [--limiter MAX_RATE/PERIOD] [--request aiohttp|httpx] [--concurrency N] [--batch-size N]
+        [--stray-429 N]
 
 Builds what the bot runs in production, in this process, and starts the fake Telegram Bot API server of
 ``tests/fake_bot_api.py`` on 127.0.0.1 in a child process of its own (``benchmarks/fake_api_process.py``), so
@@ -15,7 +16,8 @@ that the server's work does not take the bot's CPU time or event loop and the ra
   ``--database``: a PostgreSQL URL gets a schema of its own, dropped at the end), migrated as at start-up;
   N chat ids subscribed to the programme through ``Storage`` (before the window opened; a quarter each with
   no language, English, French and Dutch);
-* the Application of ``bot.app.build_application``, ``PacedRateLimiter(max_retries=3)`` included and given
+* the Application of ``bot.app.build_application``, sending through ``AiohttpRequest`` (``bot/tg/request.py``),
+  ``PacedRateLimiter(max_retries=3)`` included and given
   ``--rate`` as ``SEND_RATE_PER_SECOND`` (30 free, up to 1,000 with paid broadcasts), initialised but not
   started (its JobQueue would run the dispatcher on its own), and a ``TelegramSender`` over its bot.
 
@@ -41,6 +43,8 @@ benchmark reports:
 
 Experiments, all off by default (as shipped): ``--limiter`` replaces the bot's PacedRateLimiter by PTB's AIORateLimiter
 another ``overall_max_rate/overall_time_period`` (e.g. ``1/0.03334``: one message every 1/30 s, no burst),
+``--request httpx`` sends through python-telegram-bot's ``HTTPXRequest`` instead of the bot's
+``AiohttpRequest`` (``bot/tg/request.py``),
 ``--concurrency`` and ``--batch-size`` change the dispatcher's, and ``--stray-429 N`` makes the server answer
 429 to N sendMessage calls spread over the broadcast although under the limit, to see whether sending
 recovers at once.
@@ -55,6 +59,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import collections
+import contextlib
 import itertools
 import logging
 import math
@@ -85,6 +90,7 @@ from pydantic import SecretStr  # noqa: E402
 from sqlalchemy import text  # noqa: E402
 from sqlalchemy.ext.asyncio import create_async_engine  # noqa: E402
 from telegram.ext import AIORateLimiter, Application  # noqa: E402
+from telegram.request import HTTPXRequest  # noqa: E402
 
 import bot.app  # noqa: E402
 from benchmarks.fake_api_process import STRAY, ServerProcess, cpu_seconds, current_rss_mib, peak_rss_mib  # noqa: E402
@@ -185,19 +191,26 @@ def services_for(settings: Settings, engine: Engine, schema: str | None) -> Serv
     return services
 
 
-def build_with_limiter(
-    settings: Settings, engine: Engine, services: Services, limiter: tuple[float, float] | None
+def build_with(
+    settings: Settings,
+    engine: Engine,
+    services: Services,
+    limiter: tuple[float, float] | None,
+    request: str,
 ) -> App:
     """``build_application`` as shipped, or with python-telegram-bot's ``AIORateLimiter`` at another overall
-    rate instead of the bot's ``PacedRateLimiter`` (an experiment, to compare the two)."""
-    if limiter is None:
-        return build_application(settings, engine, services)
-    max_rate, period = limiter
+    rate instead of the bot's ``PacedRateLimiter``, and/or its ``HTTPXRequest`` instead of the bot's
+    ``AiohttpRequest`` (experiments, to compare them)."""
+    with contextlib.ExitStack() as patches:
+        if limiter is not None:
+            max_rate, period = limiter
 
-    def limiter_factory(**kwargs: Any) -> AIORateLimiter:
-        return AIORateLimiter(overall_max_rate=max_rate, overall_time_period=period, **kwargs)
+            def limiter_factory(**kwargs: Any) -> AIORateLimiter:
+                return AIORateLimiter(overall_max_rate=max_rate, overall_time_period=period, **kwargs)
 
-    with mock.patch.object(bot.app, "PacedRateLimiter", limiter_factory):
+            patches.enter_context(mock.patch.object(bot.app, "PacedRateLimiter", limiter_factory))
+        if request == "httpx":
+            patches.enter_context(mock.patch.object(bot.app, "AiohttpRequest", HTTPXRequest))
         return build_application(settings, engine, services)
 
 
@@ -374,7 +387,7 @@ async def main_async(args: argparse.Namespace) -> int:
         }
         expected = {chat_id: chunks[resolve_lang(lang_of(chat_id))] for chat_id in subscribers}
 
-        application = build_with_limiter(settings, engine, services, args.limiter)
+        application = build_with(settings, engine, services, args.limiter, args.request)
         await stack.enter_async_context(application)  # initialize (getMe) and, at the end, shutdown
         limiter = application.bot.rate_limiter
         if isinstance(limiter, PacedRateLimiter):
@@ -385,8 +398,12 @@ async def main_async(args: argparse.Namespace) -> int:
         if isinstance(limiter, PacedRateLimiter):
             overall = f"SEND_RATE_PER_SECOND={limiter.per_second:g}, "
         changed = " (--limiter: not as shipped)" if args.limiter else ""
+        request = application.bot.request
+        if args.request != "aiohttp":
+            changed += " (--request: not as shipped)"
         print(
-            f"application: build_application's, with {type(limiter).__name__}({overall}max_retries={retries}){changed}"
+            f"application: build_application's, with {type(limiter).__name__}({overall}max_retries={retries}) "
+            f"sending through {type(request).__name__}{changed}"
         )
         sender = TelegramSender(application.bot)
 
@@ -531,6 +548,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         default=None,
         metavar="MAX_RATE/PERIOD",
         help="AIORateLimiter's overall_max_rate/overall_time_period (as shipped: 30/1)",
+    )
+    experiments.add_argument(
+        "--request",
+        choices=("aiohttp", "httpx"),
+        default="aiohttp",
+        help="send through the bot's AiohttpRequest (as shipped) or python-telegram-bot's HTTPXRequest",
     )
     args = parser.parse_args(argv)
     if (

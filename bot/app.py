@@ -40,6 +40,7 @@ from bot.tg.inprocess import InProcessBotApi
 from bot.tg.jobs import schedule_alerts, schedule_housekeeping, wake_dispatcher
 from bot.tg.page_watch import StaffNotifier, schedule_page_watch
 from bot.tg.rate_limit import PacedRateLimiter
+from bot.tg.request import AiohttpRequest
 from bot.tg.serve import Health, scheduler_running
 from bot.watcher import PageWatcher
 
@@ -124,6 +125,9 @@ def build_application(
     if in_process is not None:
         builder = builder.request(in_process.request()).get_updates_request(in_process.request())
     else:
+        # Sending goes through aiohttp (bot/tg/request.py: httpx was most of a broadcast's CPU time); the one
+        # long poll at a time stays on PTB's own HTTPXRequest.
+        builder = builder.request(AiohttpRequest())
         builder = builder.rate_limiter(PacedRateLimiter(max_retries=3))  # type: ignore[arg-type]  # PTB's generics
 
     def reschedule() -> None:  # after a reload, the alert jobs follow the new windows
