@@ -46,6 +46,7 @@ TIMEOUT: Final = 5.0
 POOL_TIMEOUT: Final = 1.0
 MEDIA_WRITE_TIMEOUT: Final = 20.0
 
+_FORM: Final = "application/x-www-form-urlencoded"
 #: python-telegram-bot's wording for httpx's pool timeout.
 #: The schemes of the environment's proxies that apply to Bot API calls (``getproxies`` also gives ftp, no...).
 _PROXIED: Final = frozenset(("http", "https", "all"))
@@ -176,11 +177,12 @@ class AiohttpRequest(BaseRequest):
             raise TimedOut(_POOL_EXHAUSTED) from exc
 
 
-def _body(request_data: RequestData) -> dict[str, str] | aiohttp.FormData:
+def _body(request_data: RequestData) -> aiohttp.BytesPayload | aiohttp.FormData:
     """Form-encoded parameters, or multipart with the files to upload (PTB JSON-encodes non-string values)."""
     fields = request_data.json_parameters
     if not request_data.contains_files:
-        return fields
+        # Encoded here: aiohttp's FormData would build a multipart writer for every message it then drops.
+        return aiohttp.BytesPayload(urllib.parse.urlencode(fields).encode(), content_type=_FORM)
     form = aiohttp.FormData()
     for name, value in fields.items():
         form.add_field(name, value)
