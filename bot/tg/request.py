@@ -3,11 +3,12 @@
 python-telegram-bot sends through ``HTTPXRequest`` unless given another ``BaseRequest`` (its documented seam
 for a networking backend). At a paid broadcast rate of 1,000 messages a second, httpx was the bot's largest
 cost: measured with ``benchmarks/bench_alerts.py`` (the fake Bot API server in a process of its own, 2
-cores), the bot's process spent about 3.5 ms of CPU a message through ``HTTPXRequest`` and 1.1 ms through
-this class, so it could not send more than about 300 a second. A profile puts it in httpcore's connection
-pool, which asks every pooled connection whether it has expired (a ``poll`` and a ``getpeername`` system
-call each) before and after every request; no setting of httpx's avoids that (a pool of 4 connections still
-cost 1.3 ms a request with httpx alone). aiohttp, already the bot's webhook server, takes about 0.2 ms.
+cores, busy with other runs), the bot's process spent about 3.5 ms of CPU a message through ``HTTPXRequest``
+and 1.3-1.65 ms through this class (1.05 ms on a quiet machine), so it could not send more than about 300
+a second. A profile puts it in httpcore's connection pool, which asks every pooled connection whether it has
+expired (a ``poll`` and a ``getpeername`` system call each) before and after every request; no setting of
+httpx's avoids that (with a pool of 4 connections, httpx alone still cost 0.9-1.3 ms a request). aiohttp,
+already the bot's webhook server, takes about 0.2 ms.
 
 It keeps ``HTTPXRequest``'s interface and behaviour where the bot can tell the difference:
 
