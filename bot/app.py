@@ -130,9 +130,10 @@ def build_application(
         builder = builder.request(AiohttpRequest())
         builder = builder.rate_limiter(PacedRateLimiter(max_retries=3))  # type: ignore[arg-type]  # PTB's generics
 
-    def reschedule() -> None:  # after a reload, the alert jobs follow the new windows
+    def after_reload() -> None:
+        # The alert jobs follow the new windows, and the new knowledge base is as long-lived as the old one.
         schedule_alerts(application, services.dispatcher, timedelta(seconds=settings.alert_check_seconds))
-        _freeze_long_lived()  # the new knowledge base is as long-lived as the one it replaces
+        _freeze_long_lived()
 
     # One reload for /reload and SIGHUP (`python -m bot reload`), and one unanswered report.
     staff_service = StaffService(
@@ -141,7 +142,7 @@ def build_application(
         questions=services.questions,
         watch_url=services.watcher.url if services.watcher is not None else None,
         reload_timeout=settings.reload_timeout_seconds,
-        on_reload=reschedule,
+        on_reload=after_reload,
         wake_up=lambda: wake_dispatcher(application, services.dispatcher),
     )
     application = (

@@ -48,9 +48,9 @@ POOL_TIMEOUT: Final = 1.0
 MEDIA_WRITE_TIMEOUT: Final = 20.0
 
 _FORM: Final = "application/x-www-form-urlencoded"
-#: python-telegram-bot's wording for httpx's pool timeout.
 #: The schemes of the environment's proxies that apply to Bot API calls (``getproxies`` also gives ftp, no...).
 _PROXIED: Final = frozenset(("http", "https", "all"))
+#: python-telegram-bot's wording for httpx's pool timeout.
 _POOL_EXHAUSTED: Final = (
     "Pool timeout: All connections in the connection pool are occupied. Request was *not* sent to Telegram. "
     "Consider adjusting the connection pool size or the pool timeout."
