@@ -4,7 +4,7 @@ enforcing a global rate.
     .venv/bin/python benchmarks/bench_alerts.py [--subscribers 10000] [--rate 30] [--per-chat-rate 1]
         [--database URL] [--max-runs 5] [--tick 0] [--tracemalloc] [--verbose]
         [--limiter MAX_RATE/PERIOD] [--request aiohttp|httpx] [--concurrency N] [--batch-size N]
-        [--stray-429 N]
+        [--stray-429 N] [--profile FILE]
 
 Builds what the bot runs in production, in this process, and starts the fake Telegram Bot API server of
 ``tests/fake_bot_api.py`` on 127.0.0.1 in a child process of its own (``benchmarks/fake_api_process.py``), so
@@ -60,6 +60,7 @@ import argparse
 import asyncio
 import collections
 import contextlib
+import cProfile
 import itertools
 import logging
 import math
@@ -421,6 +422,9 @@ async def main_async(args: argparse.Namespace) -> int:
         rss_before, cpu_began = current_rss_mib(), cpu_seconds()
         if args.tracemalloc:
             tracemalloc.start()
+        profiler = cProfile.Profile() if args.profile else None
+        if profiler:
+            profiler.enable()
         began, began_monotonic = time.perf_counter(), time.monotonic()  # Send.at is time.monotonic()
         helpers = [asyncio.create_task(Progress(server, began).run())]
         runs: list[RunRecord] = []
@@ -451,6 +455,9 @@ async def main_async(args: argparse.Namespace) -> int:
                 helper.cancel()
             await asyncio.gather(*helpers, return_exceptions=True)
         ended, cpu_used = time.perf_counter(), cpu_seconds() - cpu_began
+        if profiler:
+            profiler.disable()
+            profiler.dump_stats(args.profile)
         record = await server.end()
         traced_peak = tracemalloc.get_traced_memory()[1] / (1024 * 1024) if args.tracemalloc else None
         if args.tracemalloc:
@@ -548,6 +555,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         default=None,
         metavar="MAX_RATE/PERIOD",
         help="AIORateLimiter's overall_max_rate/overall_time_period (as shipped: 30/1)",
+    )
+    experiments.add_argument(
+        "--profile",
+        type=Path,
+        default=None,
+        metavar="FILE",
+        help="write cProfile's statistics of the bot's process during the broadcast to FILE (slows it down)",
     )
     experiments.add_argument(
         "--request",

@@ -24,7 +24,7 @@ BURST: Final = 10
 WINDOW: Final = 10.0
 #: How long a flooding user's messages are ignored after the "slow down" answer.
 PAUSE: Final = 30.0
-#: Users tracked before the quiet ones are swept.
+#: Users tracked before the quiet ones are swept (or twice the users still active at the last sweep, if more).
 SWEEP_ABOVE: Final = 1024
 
 
@@ -52,6 +52,7 @@ class FloodGuard:
             raise ValueError("burst, window and pause must be positive")
         self.burst, self.window, self.pause = burst, window, pause
         self._users: dict[int, _User] = {}
+        self._sweep_above = SWEEP_ABOVE
         self.paused_total = 0
         """How many times a user was paused since start."""
 
@@ -78,12 +79,15 @@ class FloodGuard:
         return len(self._users)
 
     def _sweep(self, now: float) -> None:
-        if len(self._users) > SWEEP_ABOVE:
+        # The next sweep waits until the users have doubled: with more than SWEEP_ABOVE users writing within
+        # one window (a window opens), a sweep at every message would walk them all each time.
+        if len(self._users) > self._sweep_above:
             self._users = {
                 key: user
                 for key, user in self._users.items()
                 if user.paused_until > now or (user.times and user.times[-1] > now - self.window)
             }
+            self._sweep_above = max(SWEEP_ABOVE, 2 * len(self._users))
 
 
 def slow_down(seconds: int, lang: Lang) -> Reply:

@@ -46,6 +46,14 @@ def test_quiet_users_are_forgotten() -> None:
     assert guard.users_tracked <= SWEEP_ABOVE + WINDOW / 0.1 + 1
 
 
+def test_with_more_users_active_than_the_threshold_memory_stays_within_twice_them() -> None:
+    guard = FloodGuard()
+    active = 3 * SWEEP_ABOVE  # users writing within one window
+    for user in range(20 * SWEEP_ABOVE):
+        guard.check(user, now=user * WINDOW / active)
+    assert SWEEP_ABOVE < guard.users_tracked <= 2 * (active + 1) + 1
+
+
 @pytest.mark.parametrize("lang", LANGUAGES)
 def test_the_answer_says_when(lang: Lang) -> None:
     assert "30" in slow_down(30, lang).text

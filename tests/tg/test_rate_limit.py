@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import heapq
 import itertools
+import math
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from typing import Any
@@ -24,6 +25,7 @@ from bot.tg.rate_limit import (
     MARGIN,
     PRIVATE_INTERVAL,
     SWEEP_ABOVE,
+    TIMER_RESOLUTION,
     PacedRateLimiter,
     Pacing,
 )
@@ -115,6 +117,30 @@ def test_no_second_ever_holds_more_than_the_rate(rate: float) -> None:
     assert most <= rate * MARGIN
 
 
+def test_at_a_paid_rate_sleeps_rounded_up_to_the_millisecond_still_keep_the_pace() -> None:
+    """asyncio wakes a sleeper after whole milliseconds (rounded up), longer than 1,000/s's pace: messages may
+    leave a little before their slots, never more than twice the rate's worth within a millisecond, and the
+    rate reached is the pace's without any second holding more than the rate."""
+    rate = 1000
+    pacing = Pacing(rate)
+    times: list[float] = []
+    now = 0.0
+    for _ in range(3 * rate):
+        due = pacing.overall_due(now)
+        if due > now:  # the event loop's sleep: whole milliseconds, plus the time it takes to wake
+            now += math.ceil((due - now) / TIMER_RESOLUTION) * TIMER_RESOLUTION + 0.00005
+        pacing.take_overall(now)
+        times.append(now)
+        now += 0.0001  # the time a message takes to send
+    assert (len(times) - 1) / (times[-1] - times[0]) >= 0.95 * rate
+    assert max(sum(1 for t in times if start <= t < start + 1.0) for start in times) <= rate * MARGIN
+    assert max(sum(1 for t in times if start <= t < start + TIMER_RESOLUTION) for start in times) <= 2
+
+
+def test_at_the_free_rate_no_message_leaves_before_its_slot() -> None:
+    assert Pacing(30).early == Pacing(100).early == 0.0
+
+
 def test_each_chat_has_its_own_pace_and_groups_a_slower_one() -> None:
     pacing = Pacing(30)
     private = [pacing.chat_turn(7, now=0.0) for _ in range(CHAT_BURST + 2)]
@@ -169,6 +195,13 @@ def test_idle_chats_are_forgotten_so_memory_stays_flat() -> None:
     for chat in range(1, 20 * SWEEP_ABOVE):
         pacing.chat_turn(chat, now=chat * 0.01)  # each chat's turn is long over 1,000 chats later
     assert pacing.chats_tracked <= SWEEP_ABOVE + 200
+
+
+def test_memory_stays_within_twice_the_chats_busy_when_more_than_the_sweep_threshold_are() -> None:
+    pacing = Pacing(1000)
+    for chat in range(1, 20 * SWEEP_ABOVE):  # 1,000 chats a second, each busy for a second: ~1,000 at a time
+        pacing.chat_turn(chat, now=chat * 0.001)
+    assert SWEEP_ABOVE < pacing.chats_tracked <= 2 * (1000 + 10) + 1
 
 
 def test_a_chat_still_held_back_is_not_forgotten() -> None:

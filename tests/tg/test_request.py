@@ -49,6 +49,18 @@ async def test_a_message_reaches_the_server_as_httpx_sends_it(fake_api: FakeBotA
     assert message.message_id == call.result["message_id"]
 
 
+@pytest.mark.parametrize("requests", BOTH, ids=["aiohttp", "httpx"])
+async def test_long_values_sent_again_and_again_arrive_intact(fake_api: FakeBotApi, requests: Requests) -> None:
+    """A long text (an alert's, kept quoted by AiohttpRequest) with every character a form treats apart."""
+    text = "Candidatures : 50 % & +1 = «ouvert»\n<b>2026</b> ?a=b&c=d # 日本 " * 4
+    async with bot_on(fake_api, requests()) as bot:
+        for chat in (CHAT, CHAT + 1, CHAT):
+            await bot.send_message(chat, text)
+            await bot.send_message(chat, text[1:])
+    sent = [(call.chat_id, call.params["text"]) for call in fake_api.calls_to("sendMessage")]
+    assert sent == [(chat, value) for chat in (CHAT, CHAT + 1, CHAT) for value in (text, text[1:])]
+
+
 async def test_a_document_is_uploaded_as_multipart_and_downloaded_back(fake_api: FakeBotApi) -> None:
     """sendDocument sends the file's name, type and bytes beside the other parameters; getFile's file comes
     back byte for byte (a GET through the same request)."""

@@ -8,9 +8,9 @@ import logging
 import pytest
 from telegram.ext import Application
 
-from bot.core.views import Reply
+from bot.core.views import Button, OpenLink, Reply
 from bot.services.delivery import SendOutcome
-from bot.tg.render import MESSAGE_LIMIT
+from bot.tg.render import MESSAGE_LIMIT, html_chunks, keyboard
 from bot.tg.sender import TelegramSender
 from tests.fake_bot_api import FakeBotApi
 
@@ -48,6 +48,24 @@ async def test_an_alert_whose_html_is_refused_is_sent_as_plain_text(
     assert plain.get("parse_mode") is None
     assert plain["text"] == html["text"]
     one_warning_without_traceback(caplog)
+
+
+async def test_an_alert_is_the_message_send_message_would_have_sent(
+    fake_api: FakeBotApi,
+    running_bot: Application,  # type: ignore[type-arg]
+) -> None:
+    """The sender posts sendMessage itself (no Message built from Telegram's echo): the same parameters as
+    python-telegram-bot's send_message with the bot's defaults (HTML, no link preview) and the keyboard."""
+    reply = Reply("**MIRAI** opens tomorrow", ((Button("Site", OpenLink("https://example.org")),),))
+    other = USER + 1
+    outcome = await TelegramSender(running_bot.bot).send(USER, reply, "en")
+    await running_bot.bot.send_message(other, html_chunks(reply)[0], reply_markup=keyboard(reply, "en"))
+
+    assert outcome is SendOutcome.SENT
+    [alert], [expected] = fake_api.sent_messages(USER), fake_api.sent_messages(other)
+    assert {**alert, "chat_id": other} == expected
+    assert alert["parse_mode"] == "HTML"
+    assert alert["reply_markup"]
 
 
 async def test_an_alert_over_one_message_is_split_like_a_reply(
