@@ -27,7 +27,7 @@ from bot.core.i18n import N_, t
 from bot.core.languages import LANGUAGES, Lang
 from bot.health import health_report
 from bot.services.account import AccountService
-from bot.services.delivery import AlertDispatcher
+from bot.services.delivery import AlertDispatcher, batch_for_rate
 from bot.services.questions import QuestionService
 from bot.services.staff import StaffService
 from bot.services.subscriptions import SubscriptionService
@@ -82,6 +82,7 @@ def build_services(settings: Settings, engine: Engine) -> Services:
         zone=ZoneInfo(settings.timezone),
         reminder_days=settings.alert_reminder_days,
         worker_id=f"{socket.gethostname()}-{os.getpid()}-{secrets.token_hex(3)}",
+        batch_size=batch_for_rate(settings.send_rate_per_second),
     )
     watcher = PageWatcher(storage, engine, settings.watch_url) if settings.watch_url is not None else None
     return Services(settings, engine, database, storage, dispatcher, watcher)
@@ -133,7 +134,7 @@ def build_application(
     def after_reload() -> None:
         # The alert jobs follow the new windows, and the new knowledge base is as long-lived as the old one.
         schedule_alerts(application, services.dispatcher, timedelta(seconds=settings.alert_check_seconds))
-        _freeze_long_lived()
+        freeze_long_lived()
 
     # One reload for /reload and SIGHUP (`python -m bot reload`), and one unanswered report.
     staff_service = StaffService(
@@ -220,10 +221,10 @@ async def _post_init(application: Application, *, services: Services, staff: Sta
     for lang in LANGUAGES:
         if lang != "en":
             await application.bot.set_my_commands(_commands(lang), language_code=lang)
-    _freeze_long_lived()
+    freeze_long_lived()
 
 
-def _freeze_long_lived() -> None:
+def freeze_long_lived() -> None:
     """Keep what start-up built (the knowledge base and its index, the handlers, the services) out of the
     garbage collector's passes from now on.
 

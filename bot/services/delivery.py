@@ -11,10 +11,11 @@ from __future__ import annotations
 import asyncio
 import enum
 import logging
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, tzinfo
-from typing import Protocol
+from typing import Final, Protocol
 
 from bot.core.alert_views import alert_message, broadcast_message
 from bot.core.alerts import Alert, days_left, due, next_due, plan
@@ -57,6 +58,17 @@ class RunReport:
     blocked: int = 0
     retried: int = 0
     failed: int = 0
+
+
+BATCH: Final = 200
+"""Deliveries claimed at once, at least (see ``batch_for_rate``)."""
+
+
+def batch_for_rate(per_second: float) -> int:
+    """Deliveries to claim at once when sending ``per_second`` messages a second: BATCH, or half a second's
+    worth at a paid rate. Each claim and each write of the sent ones costs about the same whatever its size:
+    at 1,000 a second, batches of 500 kept 0.94 of the rate where batches of 200 kept 0.92."""
+    return max(BATCH, math.ceil(per_second / 2))
 
 
 def utc_now() -> datetime:
@@ -106,7 +118,7 @@ class AlertDispatcher:
         reminder_days: tuple[int, ...],
         worker_id: str,
         clock: Callable[[], datetime] = utc_now,
-        batch_size: int = 200,
+        batch_size: int = BATCH,
         concurrency: int = 30,
         stale_after: timedelta = timedelta(minutes=5),
         max_attempts: int = 5,
@@ -197,7 +209,8 @@ class AlertDispatcher:
         # write and a claim at every batch, a sixth of a paid rate of 1,000 messages a second.
         in_flight: set[int] = set()
         low_water = self.batch_size // 2
-        sent_or_given_back = asyncio.Condition()
+        few_enough = asyncio.Event()
+        waiting_for = -1  # how few in flight the claiming loop waits for (-1: it does not wait)
 
         async def one(claim: Claim) -> None:
             try:
@@ -213,12 +226,16 @@ class AlertDispatcher:
                     held.append(claim)
             finally:
                 in_flight.discard(claim.id)
-                async with sent_or_given_back:
-                    sent_or_given_back.notify_all()
+                if len(in_flight) <= waiting_for:
+                    few_enough.set()
 
         async def in_flight_at_most(count: int) -> None:
-            async with sent_or_given_back:
-                await sent_or_given_back.wait_for(lambda: len(in_flight) <= count)
+            nonlocal waiting_for
+            if len(in_flight) > count:
+                waiting_for = count
+                few_enough.clear()
+                await few_enough.wait()
+                waiting_for = -1
 
         async def keep_marking() -> None:
             while True:
