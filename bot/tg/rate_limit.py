@@ -88,8 +88,9 @@ class _Chat:
 class Pacing:
     """When each message may leave; pure bookkeeping over the times it is given (no clock of its own).
 
-    ``reserve`` hands out slots in order of asking, so a caller must wait until the time it gets and then ask
-    ``still_valid`` (a 429 may have pushed the chat or everybody back meanwhile) before sending.
+    ``chat_turn`` and ``reserve_overall`` hand out times in order of asking, so a caller must wait until the
+    time it gets and then ask ``chat_blocked_until`` (a 429 may have pushed the chat or everybody back
+    meanwhile) before sending.
     """
 
     def __init__(self, per_second: float = DEFAULT_RATE) -> None:
@@ -131,7 +132,7 @@ class Pacing:
         return at
 
     def overall_due(self, now: float) -> float:
-        """When (>= now) the next message may leave overall; nothing is reserved (one sender asks at a time)."""
+        """When (>= now) the next message may leave overall; nothing is reserved (see ``reserve_overall``)."""
         due = max(now, self._next_slot - self.early, self._paused_until)
         if self.early and len(self._sent) >= self._early_burst:
             due = max(due, self._sent[-self._early_burst] + self.early)
@@ -145,6 +146,12 @@ class Pacing:
         self._sent.append(now)
         base = max(self._next_slot, now - CATCH_UP)
         self._next_slot = max(base + self.interval, now + self.interval / 2)
+
+    def reserve_overall(self, now: float) -> float:
+        """Reserve the next overall slot for a message asking at ``now``: the time (>= now) it may leave."""
+        at = self.overall_due(now)
+        self.take_overall(at)
+        return at
 
     def chat_blocked_until(self, chat_id: int | str) -> float:
         """Until when a 429 holds this chat (or everybody) back."""
@@ -203,7 +210,6 @@ class PacedRateLimiter(BaseRateLimiter[int]):
     ) -> None:
         self.pacing = Pacing(per_second)
         self.max_retries = max_retries
-        self._overall = asyncio.Lock()
         self._clock = clock
         self._sleep = sleep
         self.dropped_replies = 0
@@ -255,20 +261,19 @@ class PacedRateLimiter(BaseRateLimiter[int]):
         raise AssertionError("unreachable")  # the loop returns or raises
 
     async def _wait_turn(self, chat_id: int | str) -> None:
-        """Wait for this chat's turn, then for the overall pace; start again if a 429 came meanwhile.
+        """Wait for this chat's turn, then for the overall slot it reserves; start again if a 429 came meanwhile.
 
-        Senders take the overall pace one at a time, in the order they came (an asyncio lock is fair); only
-        those whose chat's turn has come queue for it, so a chat with many messages waiting never holds it."""
+        Overall slots are reserved in the order senders come, whose chats' turns have come: a chat with many
+        messages waiting never holds the others. Each sender sleeps until its own slot, so senders whose slots
+        have come all leave in the same turn of the event loop: passing the pace from one sender to the next
+        (a lock) took a turn of the loop each, and a busy loop's turns were too slow for 1,000 a second."""
         while True:
             await self._wait_until(self.pacing.chat_turn(chat_id, self._now()))
-            async with self._overall:
-                while (due := self.pacing.overall_due(self._now())) > self._now():
-                    await self._sleep(due - self._now())
-                if self.pacing.chat_blocked_until(chat_id) > self._now():
-                    continue  # a 429 for this chat came meanwhile: its turn again, after the pause
-                self.pacing.take_overall(self._now())
-                self.pacing.chat_sent(chat_id, self._now())
-                return
+            await self._wait_until(self.pacing.reserve_overall(self._now()))
+            if self.pacing.chat_blocked_until(chat_id) > self._now():
+                continue  # a 429 for this chat (or everybody) came meanwhile: its turn again, after the pause
+            self.pacing.chat_sent(chat_id, self._now())
+            return
 
     async def _wait_until(self, at: float) -> None:
         delay = at - self._now()

@@ -270,6 +270,28 @@ async def test_a_429_for_one_chat_delays_only_that_chat() -> None:
     assert all(at[chat] < 1.0 for chat in range(2, 6))
 
 
+async def test_429s_for_several_chats_hold_back_the_slots_already_reserved() -> None:
+    """Senders reserve their overall slots as they come; a pause for everybody that comes meanwhile still holds
+    back those whose slots fall within it: none leaves before the pause ends."""
+    time = VirtualTime()
+    limiter = limiter_in(time)
+    sent: list[tuple[int, float]] = []
+    refused: set[int] = set()
+
+    async def to(chat: int) -> bool:
+        if chat < 10 and chat not in refused:
+            refused.add(chat)
+            raise RetryAfter(timedelta(seconds=2))
+        sent.append((chat, time.now))
+        return True
+
+    chats = [1, 2, 3, *range(10, 20)]
+    await time.run(*(request(limiter, chat, lambda chat=chat: to(chat)) for chat in chats))  # type: ignore[misc]
+    third_429 = 2 * limiter.pacing.interval
+    assert sorted(chat for chat, _ in sent) == chats  # every message once, in the end
+    assert all(at >= third_429 + 2.0 for _, at in sent)
+
+
 async def test_retries_are_bounded() -> None:
     """After max_retries 429s the RetryAfter reaches the caller (the outbox retries later)."""
     time = VirtualTime()
