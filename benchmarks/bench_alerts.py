@@ -13,13 +13,15 @@ that the server's work does not take the bot's CPU time or event loop and the ra
 * a copy of ``knowledge/`` in a temporary directory whose ``mirai.yaml`` gets one application window
   (opened yesterday, closing in 10 days, Europe/Brussels), so that exactly one alert is due: its opening;
 * the storage and the ``AlertDispatcher`` of ``bot.app.build_services`` (a temporary SQLite file, or
-  ``--database``: a PostgreSQL URL gets a schema of its own, dropped at the end), migrated as at start-up;
+  ``--database``: a PostgreSQL URL gets a schema of its own, dropped at the end; the claim batch follows
+  ``--rate``), migrated as at start-up;
   N chat ids subscribed to the programme through ``Storage`` (before the window opened; a quarter each with
   no language, English, French and Dutch);
 * the Application of ``bot.app.build_application``, sending through ``AiohttpRequest`` (``bot/tg/request.py``),
   ``PacedRateLimiter(max_retries=3)`` included and given
   ``--rate`` as ``SEND_RATE_PER_SECOND`` (30 free, up to 1,000 with paid broadcasts), initialised but not
-  started (its JobQueue would run the dispatcher on its own), and a ``TelegramSender`` over its bot.
+  started (its JobQueue would run the dispatcher on its own), and a ``TelegramSender`` over its bot; then
+  what start-up built is frozen out of the garbage collector's passes, as the bot does once started.
 
 The fake server answers 429 (``retry_after``) past ``--rate`` messages in any one second overall (a
 sliding window) and past ``--per-chat-rate`` per chat (0: no per-chat limit). ``AlertDispatcher.run()`` is
@@ -47,7 +49,8 @@ another ``overall_max_rate/overall_time_period`` (e.g. ``1/0.03334``: one messag
 ``AiohttpRequest`` (``bot/tg/request.py``),
 ``--concurrency`` and ``--batch-size`` change the dispatcher's, and ``--stray-429 N`` makes the server answer
 429 to N sendMessage calls spread over the broadcast although under the limit, to see whether sending
-recovers at once.
+recovers at once. ``--profile FILE`` writes cProfile's statistics of the bot's process during the broadcast
+alone (``python -m pstats FILE``); it slows sending down, so its run's rate means nothing.
 
 Progress is printed every 10 s. The exit status is 0 when all three goals are met, 1 otherwise.
 10,000 subscribers at 30 messages per second take about 5.5 minutes at best; ``--subscribers 1000`` is a

@@ -205,8 +205,8 @@ class AlertDispatcher:
         replies: dict[_ReplyKey, Reply] = {}
 
         # The next batch is claimed while the last one is still being sent, once no more than ``low_water`` of
-        # its deliveries are left: waiting for a batch to end before claiming the next left sending idle for a
-        # write and a claim at every batch, a sixth of a paid rate of 1,000 messages a second.
+        # its deliveries are left: waiting for a batch to end before claiming the next left sending idle, at
+        # every batch, for the batch's last messages, a write and a claim.
         in_flight: set[int] = set()
         low_water = self.batch_size // 2
         few_enough = asyncio.Event()

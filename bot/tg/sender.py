@@ -65,8 +65,10 @@ class TelegramSender:
         off when ``plain``), returning Telegram's result as it came."""
         defaults = self.bot.defaults if isinstance(self.bot, ExtBot) else None  # a plain Bot has none
         data: dict[str, object] = {"chat_id": chat_id, "text": text}
-        if defaults is not None:
+        if defaults is not None:  # those of send_message's defaults that apply to a message without a reply
             data["link_preview_options"] = defaults.link_preview_options
+            data["disable_notification"] = defaults.disable_notification
+            data["protect_content"] = defaults.protect_content
             if not plain:
                 data["parse_mode"] = defaults.parse_mode
         if markup is not None:
