@@ -457,15 +457,17 @@ class Storage:
             return await self._queue(connection, alert_key, subscribers)
 
     async def _queue(self, connection: AsyncConnection, alert_key: str, chat_ids: Select[int]) -> int:
-        """INSERT … SELECT … ON CONFLICT DO NOTHING: a user who left meanwhile is skipped, not an error."""
+        """INSERT … SELECT … ON CONFLICT DO NOTHING: a user who left meanwhile is skipped, not an error.
+
+        Counted by the rows the database reports inserted, not by RETURNING their ids: an alert to every
+        subscriber would bring them all into memory at once."""
         rows = chat_ids.add_columns(literal(alert_key), literal("pending"), literal(0))
         statement = (
             self._insert(Delivery)
             .from_select(["chat_id", "alert_key", "state", "attempts"], rows)
             .on_conflict_do_nothing(index_elements=[Delivery.alert_key, Delivery.chat_id])
-            .returning(Delivery.id)
         )
-        return len((await connection.execute(statement)).all())
+        return (await connection.execute(statement)).rowcount
 
     async def claim(self, worker_id: str, limit: int, stale_after: timedelta) -> list[Claim]:
         """Claim up to ``limit`` pending deliveries, or ones claimed longer than ``stale_after`` ago, oldest first.
