@@ -38,7 +38,8 @@ benchmark reports:
 * the CPU time each process used during the broadcast, per message: a rate of R needs 1/R s a message from
   a core of its own, and this changes much less than the rate with what else the machine runs;
 * the 429s the server answered and what the limiter and the sender logged about them;
-* peak memory: the bot's process's peak RSS (the bot, the database driver and this benchmark's bookkeeping),
+* peak memory: the bot's process's peak RSS until the broadcast ended (the bot, the database driver and this
+  benchmark's bookkeeping; read before the server's record of every call is handed over to this process),
   the server's separately (it keeps a record of every call, so it grows with the subscribers) and, with
   ``--tracemalloc``, tracemalloc's peak of the bot process's Python allocations during the broadcast (off
   by default: it about doubles the CPU time and adds to the RSS it would be compared with).
@@ -464,10 +465,13 @@ async def main_async(args: argparse.Namespace) -> int:
         if profiler:
             profiler.disable()
             profiler.dump_stats(args.profile)
-        record = await server.end()
+        # Read before the server hands over its record of every call, which this process then holds: the
+        # benchmark's memory, not the bot's.
+        peak_rss = peak_rss_mib()
         traced_peak = tracemalloc.get_traced_memory()[1] / (1024 * 1024) if args.tracemalloc else None
         if args.tracemalloc:
             tracemalloc.stop()
+        record = await server.end()
         await dispatcher.shutdown()
 
         # ---- what the server saw
@@ -523,8 +527,8 @@ async def main_async(args: argparse.Namespace) -> int:
                 print(f"    {n:6d} x {level} {name}: {message[:110]}")
         traced = f"; tracemalloc peak during the broadcast {traced_peak:.0f} MiB" if traced_peak is not None else ""
         print(
-            f"  memory: the bot's process peak RSS {peak_rss_mib():.0f} MiB (RSS {rss_before:.0f} MiB before the "
-            f"broadcast){traced}; the server's process peak RSS {record['peak_rss']:.0f} MiB"
+            f"  memory: the bot's process peak RSS {peak_rss:.0f} MiB until the broadcast ended (RSS "
+            f"{rss_before:.0f} MiB before it){traced}; the server's process peak RSS {record['peak_rss']:.0f} MiB"
         )
         met = fraction >= RATE_GOAL and not lost and not duplicated and not strangers and not timed_out
         return 0 if met else 1
