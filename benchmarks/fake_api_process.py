@@ -82,6 +82,17 @@ def peak_rss_mib() -> float:
     return peak / (1024 * 1024) if sys.platform == "darwin" else peak / 1024
 
 
+def reset_peak_rss() -> bool:
+    """Start this process's peak RSS afresh from its current RSS (Linux 4.0+: ``clear_refs`` 5 resets VmHWM),
+    so that a later ``peak_rss_mib`` tells the peak of what followed; False where that is not possible."""
+    try:
+        with open("/proc/self/clear_refs", "w", encoding="ascii") as clear_refs:
+            clear_refs.write("5")
+    except OSError:
+        return False
+    return True
+
+
 # ------------------------------------------------------------------------------------------ the child
 
 
