@@ -4,6 +4,7 @@ answered by the programme it names, or asks which one; each question gets one ou
 from __future__ import annotations
 
 import random
+from dataclasses import replace
 
 import pytest
 from rapidfuzz import fuzz, process
@@ -169,3 +170,22 @@ def test_the_report_counts_outcomes_overall_and_per_language(matcher: Matcher) -
     assert table[0].split() == ["outcome", "all", "en", "fr"]
     assert table[-1].startswith("confident wrong answer")
     assert "1 (0.333)" in table[-1]
+
+
+def test_a_question_naming_one_programme_is_not_answered_from_anothers_entry() -> None:
+    """MIRAI's passport rule fits "passport" well enough to be an answer (here with other programmes' entries
+    not scaled down, so that nothing else holds it back), but the question is about JET: the entry is offered,
+    not given as the answer."""
+    base = Matcher(_knowledge())
+    matcher = Matcher(_knowledge(), replace(base.settings, other_programme_factor=1.0))
+    question = "do i need a valid passport for JET"
+    best = matcher.scores(question)[0]
+    assert best.entry.id == "mirai.passport"
+    assert best.score >= matcher.settings.answer_threshold * 100  # an answer, but for the rule below
+
+    result = matcher.match(question)
+
+    assert not isinstance(result, Answer), result
+    assert isinstance(result, Suggestions)
+    assert "mirai.passport" in [candidate.entry.id for candidate in result.candidates]
+    assert isinstance(matcher.match("do i need a valid passport"), Answer)  # naming no programme, it answers

@@ -125,3 +125,34 @@ def test_words_spread_over_an_entrys_examples_are_not_an_answer(engine: Engine) 
     assert answered_id(matcher.match(question)) is None
     without_floor = Matcher(matcher.knowledge, replace(matcher.settings, min_example=0.0))
     assert answered_id(without_floor.match(question)) == best.entry.id
+
+
+def test_a_close_race_is_an_answer_when_the_best_entry_explains_far_more_of_the_question(engine: Engine) -> None:
+    """Two entries a hair apart, one of them holding nearly every word of the question: the subscription
+    answers a reminder "before the deadline", where the dates' entry explains two thirds of it."""
+    matcher = engine.snapshot.matcher
+    question = "Est-ce que le bot peut m'envoyer un rapel avant la date limite ?"
+    best, runner_up = matcher.scores(question)[:2]
+    assert best.score - runner_up.score < matcher.settings.margin * 100
+    assert best.coverage - runner_up.coverage >= matcher.settings.coverage_lead
+
+    assert answered_id(matcher.match(question)) == best.entry.id == "bot.subscribe"
+    without_lead = Matcher(matcher.knowledge, replace(matcher.settings, coverage_lead=1.0))
+    assert answered_id(without_lead.match(question)) is None
+
+
+@pytest.mark.parametrize("question", ["how do I apply?", "comment postuler ?", "hoe kan ik kandideren?"])
+def test_how_to_apply_naming_no_programme_asks_which_one(engine: Engine, question: str) -> None:
+    """MIRAI and JET applications go differently: a question naming neither asks which programme."""
+    result = engine.snapshot.matcher.match(question)
+
+    assert isinstance(result, Suggestions), result
+    assert result.theme == "application"
+    assert {candidate.entry.id for candidate in result.candidates} == {"mirai.application", "jet.application"}
+
+
+@pytest.mark.parametrize(
+    "question", ["how do I apply for MIRAI?", "comment postuler à MIRAI", "hoe schrijf ik me in voor mirai"]
+)
+def test_how_to_apply_for_mirai_is_answered(engine: Engine, question: str) -> None:
+    assert answered_id(engine.snapshot.matcher.match(question)) == "mirai.application"
