@@ -297,7 +297,9 @@ class Matcher:
         return self._named(content_words(text), normalize(text))
 
     def _named(self, query: list[str], normalized: str) -> frozenset[str]:
-        found = {self._programme_words[word] for word in query if word in self._programme_words}
+        words = self._programme_words
+        # "JETs" and "CIRs" (participants, posts) name their programme as surely as "JET" and "CIR" do.
+        found = {words[word] if word in words else words[word[:-1]] for word in query if _names(word, words)}
         padded = f" {normalized} "
         found.update(p for phrase, p in self._programme_phrases if f" {phrase} " in padded)
         return frozenset(found)
@@ -472,6 +474,11 @@ class Matcher:
         while len(self._fuzzy_cache) > _FUZZY_CACHE_SIZE:
             self._fuzzy_cache.popitem(last=False)
         return found
+
+
+def _names(word: str, programme_words: dict[str, str]) -> bool:
+    """Whether a question word is a programme's name or keyword, or its plural."""
+    return word in programme_words or (len(word) > 3 and word[-1] == "s" and word[:-1] in programme_words)
 
 
 def _inverted_index(documents: list[list[int]], n_words: int) -> tuple[IntArray, IntArray]:

@@ -75,10 +75,13 @@ def test_a_theme_without_a_programme_asks_which_one(matcher: Matcher, question: 
         ("is there an age limit for JET", "jet.age"),
         ("age limit to become a CIR", "jet.age"),
         ("age limit for the friendship ties programme", "mirai.age"),
+        ("is there an age limit for CIRs", "jet.age"),
+        ("maximum age of JETs", "jet.age"),
     ],
 )
 def test_a_named_programme_gets_its_own_entry(matcher: Matcher, question: str, expected: str) -> None:
-    """The programme's name or one of its keywords ('cir') settles which entry answers."""
+    """The programme's name or one of its keywords ('cir'), or their plural ('JETs'), settles which entry
+    answers."""
     result = matcher.match(question)
 
     assert isinstance(result, Answer), result
