@@ -77,7 +77,9 @@ def test_words_keeps_function_words():
     ("text", "content"),
     [
         ("How old do I have to be for MIRAI?", ["how", "old", "mirai"]),
-        ("I'm 19, can I still apply?", ["19", "still", "apply"]),
+        ("I'm 19, can I still apply?", ["19", "apply"]),  # "still" is no subject
+        ("Je peux quand même postuler ?", ["postuler"]),  # "quand même" is "still", not "when"
+        ("Quand même, quand est-ce que je peux postuler ?", ["quand", "postuler"]),
         ("What is the JET programme?", ["jet", "programme"]),
         ("C'est quoi le programme MIRAI ?", ["programme", "mirai"]),
         ("Quel âge faut-il avoir pour MIRAI ?", ["quel", "age", "mirai"]),
