@@ -23,7 +23,7 @@ STOP_WORDS: Final[dict[Lang, frozenset[str]]] = {
         """a an the and or but if of to in on at for from by with about as into than then so is are was were
         be been being am do does did done have has had having i me my mine im ive id you your youre u ur we us
         our they them their he she his her it its this that these those there here will would shall should
-        can could may might must just really also very too please any some all no not still
+        can could may might must just really also very too please any some all no not still yet
         dont doesnt cant isnt arent wont didnt what s t m re ve ll d""".split()
     ),
     "fr": frozenset(
@@ -31,7 +31,7 @@ STOP_WORDS: Final[dict[Lang, frozenset[str]]] = {
         cette ces c ca ça est sont etre être ete été suis es sommes etes êtes ai as avons avez ont avoir
         je j me m moi tu te t toi il elle on nous vous ils elles lui leur leurs se s sa son ses mon ma mes ton
         ta tes notre nos votre vos y qu que qui quoi ne n pas plus tres très aussi bien alors donc
-        svp stp faut peut peux pouvez puis meme""".split()
+        svp stp faut peut peux pouvez puis meme encore""".split()
     ),
     "nl": frozenset(
         """de het een en of maar als van voor in op aan met bij naar uit om te tot door over dan dat die dit
