@@ -77,6 +77,9 @@ class MatcherSettings:
     """Score (0..1) the entry's best single example must reach for a confident answer. An entry with a large
     vocabulary can explain a question's words spread over many examples ("Pourquoi partir au Japon" in
     the SEA entry's "pourquoi ... ne peuvent pas" and "partir au Japon"), with no example asking it."""
+    counterpart_factor: float = 0.9
+    """A question naming one programme scores that programme's entry of a theme at this share of the score
+    the other programme's entry of the theme gets from the question's words."""
     other_programme_factor: float = 0.5
     """When a question names exactly one programme, entries of other programmes are scaled by this."""
     max_words: int = 40
@@ -92,6 +95,9 @@ class Scored:
     """The share of the question's weight that the entry's vocabulary explains (0..1)."""
     example: float = 1.0
     """The score of the entry's best single example question (0..1), before boosts."""
+    lent: bool = False
+    """The score is lent by another programme's entry of the same theme (see ``counterpart_factor``): the
+    entry may be suggested, never answered with confidence on that score."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -227,6 +233,15 @@ class Matcher:
             theme: tuple(sorted(same, key=lambda e: order.get(e.programme or "", len(order))))
             for theme, same in themes.items()
         }
+        index_of = {entry.id: i for i, entry in enumerate(self._entries)}
+        # A programme's entry of each theme: where another programme's entry of the theme lends it a score.
+        self._counterpart: dict[tuple[str, str], int] = {
+            (entry.programme, theme): index_of[entry.id]
+            for same in self._themes.values()
+            for entry in same
+            for theme in entry.theme
+            if entry.programme is not None
+        }
         self._entry_programme = np.array(
             [programme_ids.index(e.programme) if e.programme else -1 for e in self._entries], dtype=np.int64
         )
@@ -270,7 +285,7 @@ class Matcher:
         lead = best.score - runner_up >= settings.margin * 100 or (
             len(ranked) > 1 and best.coverage - ranked[1].coverage >= settings.coverage_lead
         )
-        if above and enough and own_programme and lead:
+        if above and enough and own_programme and lead and not best.lent:
             return Answer(best.entry, best.score, lang, example_lang, runners_up=tuple(ranked[1:4]))
         floor = max(settings.suggest_threshold * 100, best.score - settings.suggest_window * 100)
         candidates = tuple(s for s in ranked if s.score >= floor and s.entry.is_answer)[: settings.max_suggestions]
@@ -393,8 +408,15 @@ class Matcher:
         if named:
             # A programme's name is a precise subject even when it is the only word ("MIRAI?").
             evidence = max(evidence, self.settings.min_evidence)
+        lent: frozenset[int] = frozenset()
         if len(named) == 1:
-            own = self._programme_index[next(iter(named))]
+            programme = next(iter(named))
+            own = self._programme_index[programme]
+            programme_of = self._entry_programme[entries]
+            other = (programme_of >= 0) & (programme_of != own)
+            entries, score, entry_coverage, best_example, lent = self._lend_to_counterparts(
+                programme, entries, score, entry_coverage, best_example, other
+            )
             programme_of = self._entry_programme[entries]
             other = (programme_of >= 0) & (programme_of != own)
             score = np.where(other, score * self.settings.other_programme_factor, score)
@@ -416,7 +438,7 @@ class Matcher:
             positive = positive[np.argpartition(-score[positive], limit - 1)[:limit]]
         order = positive[np.argsort(-score[positive], kind="stable")]
         ranked = [
-            Scored(self._entries[entry], round(value * 100, 1), coverage, example)
+            Scored(self._entries[entry], round(value * 100, 1), coverage, example, entry in lent)
             for entry, value, coverage, example in zip(
                 entries[order].tolist(),
                 score[order].tolist(),
@@ -426,6 +448,50 @@ class Matcher:
             )
         ]
         return ranked, example_lang, evidence, named
+
+    def _lend_to_counterparts(
+        self,
+        programme: str,
+        entries: IntArray,
+        score: FloatArray,
+        coverage: FloatArray,
+        example: FloatArray,
+        other: npt.NDArray[np.bool_],
+    ) -> tuple[IntArray, FloatArray, FloatArray, FloatArray, frozenset[int]]:
+        """A question naming one programme, whose words another programme's entry holds, scores that entry's
+        counterpart of the same theme as well (a little lower than its own words would): "I have ADHD, can I
+        apply for JET?" finds its words in MIRAI's health entry, and its answer in JET's criteria, which cover
+        health for JET."""
+        factor = self.settings.counterpart_factor
+        position = {int(entry): i for i, entry in enumerate(entries.tolist())}
+        lent: dict[int, tuple[float, float, float]] = {}
+        for i in np.flatnonzero(other & (score > 0)).tolist():
+            for theme in self._entries[int(entries[i])].theme:
+                counterpart = self._counterpart.get((programme, theme))
+                if counterpart is None:
+                    continue
+                value = float(score[i]) * factor
+                if value > lent.get(counterpart, (0.0, 0.0, 0.0))[0]:
+                    lent[counterpart] = (value, float(coverage[i]), float(example[i]))
+        if not lent:
+            return entries, score, coverage, example, frozenset()
+        score, coverage, example = score.copy(), coverage.copy(), example.copy()
+        added: list[tuple[int, float, float, float]] = []
+        taken: set[int] = set()
+        for counterpart, (value, cov, ex) in lent.items():
+            at = position.get(counterpart)
+            if at is None:
+                added.append((counterpart, value, cov, ex))
+                taken.add(counterpart)
+            elif value > score[at]:
+                score[at], coverage[at], example[at] = value, cov, ex
+                taken.add(counterpart)
+        if added:
+            entries = np.concatenate((entries, np.array([a[0] for a in added], dtype=np.int64)))
+            score = np.concatenate((score, [a[1] for a in added]))
+            coverage = np.concatenate((coverage, [a[2] for a in added]))
+            example = np.concatenate((example, [a[3] for a in added]))
+        return entries, score, coverage, example, frozenset(taken)
 
     def _entry_postings(self, word: int) -> IntArray:
         return self._entry_post[self._entry_post_start[word] : self._entry_post_start[word + 1]]

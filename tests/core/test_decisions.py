@@ -10,7 +10,7 @@ import pytest
 from rapidfuzz import fuzz, process
 
 from bot.core.conversation import reply_to_question
-from bot.core.evaluation import LabelledQuestion, describe, evaluate, outcome_table
+from bot.core.evaluation import LabelledQuestion, answered_id, describe, evaluate, outcome_table
 from bot.core.evaluation import outcome as outcome_of
 from bot.core.knowledge import Entry, Examples, KnowledgeBase, Programme
 from bot.core.matching import Answer, Matcher, Suggestions
@@ -192,3 +192,29 @@ def test_a_question_naming_one_programme_is_not_answered_from_anothers_entry() -
     assert isinstance(result, Suggestions)
     assert "mirai.passport" in [candidate.entry.id for candidate in result.candidates]
     assert isinstance(matcher.match("do i need a valid passport"), Answer)  # naming no programme, it answers
+
+
+def test_words_only_the_other_programme_holds_suggest_the_named_programmes_entry_of_the_theme() -> None:
+    """ "I have ADHD, can I join JET?": only MIRAI's health entry knows "adhd", JET's criteria cover health for
+    JET (they share the theme). JET's entry is offered, on a score lent by MIRAI's, and never answered with
+    confidence on it; the same words naming MIRAI get MIRAI's entry."""
+    knowledge = KnowledgeBase(
+        entries=(
+            _entry("mirai.health", "mirai", ["i have adhd can i join", "is a chronic illness a problem"], "health"),
+            _entry("jet.criteria", "jet", ["what are the general criteria", "who is eligible"], "health"),
+            _entry("jet.application", "jet", ["how do i apply", "when is the interview"]),
+        ),
+        programmes=_knowledge().programmes,
+    )
+    matcher = Matcher(knowledge)
+
+    ranked = matcher.scores("i have adhd, can i join jet")
+    assert ranked[0].entry.id == "jet.criteria"
+    assert ranked[0].lent
+    result = matcher.match("i have adhd, can i join jet")
+    assert isinstance(result, Suggestions), result
+    assert result.candidates[0].entry.id == "jet.criteria"
+
+    without = Matcher(knowledge, replace(matcher.settings, counterpart_factor=0.0))
+    assert without.scores("i have adhd, can i join jet")[0].entry.id == "mirai.health"
+    assert answered_id(matcher.match("i have adhd, can i join mirai")) == "mirai.health"
