@@ -410,6 +410,17 @@ class Matcher:
         if named:
             # A programme's name is a precise subject even when it is the only word ("MIRAI?").
             evidence = max(evidence, self.settings.min_evidence)
+        # Keywords before the named programme's rules: a subject keyword of the other programme's entry is
+        # lent to its counterpart with the rest of its score, and scaled down with it.
+        keyword_entries = [
+            self._keyword_entries[w] for w, sim in covered.items() if sim >= 0.9 and w in self._keyword_entries
+        ]
+        if keyword_entries:
+            with_keyword = np.zeros(len(self._entries), dtype=bool)
+            for ids in keyword_entries:
+                with_keyword[ids] = True
+            boosted = with_keyword[entries]
+            score = np.where(boosted & (score > 0), score + self.settings.keyword_boost, score)
         lent: frozenset[int] = frozenset()
         if len(named) == 1:
             programme = next(iter(named))
@@ -422,16 +433,6 @@ class Matcher:
             programme_of = self._entry_programme[entries]
             other = (programme_of >= 0) & (programme_of != own)
             score = np.where(other, score * self.settings.other_programme_factor, score)
-
-        keyword_entries = [
-            self._keyword_entries[w] for w, sim in covered.items() if sim >= 0.9 and w in self._keyword_entries
-        ]
-        if keyword_entries:
-            with_keyword = np.zeros(len(self._entries), dtype=bool)
-            for ids in keyword_entries:
-                with_keyword[ids] = True
-            boosted = with_keyword[entries]
-            score = np.where(boosted & (score > 0), score + self.settings.keyword_boost, score)
 
         top = int(np.argmax(example_score))
         example_lang = LANGUAGES[int(self._example_lang[candidates[top]])] if example_score[top] > 0 else None
