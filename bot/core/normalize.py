@@ -38,7 +38,7 @@ STOP_WORDS: Final[dict[Lang, frozenset[str]]] = {
         deze er hier daar is zijn ben bent was waren wordt worden werd heb hebt heeft hebben had ik me mij
         mijn je jij jou jouw u uw we wij ons onze ze zij hun hen hij haar zijn het hem men kan kun kunt
         kunnen mag mogen moet moeten zal zou zouden wil wilt willen ook nog wel al niet geen even eens
-        dus toch zo heel erg graag alsjeblieft aub""".split()
+        dus toch zo heel erg graag alsjeblieft aub eigenlijk""".split()
     ),
 }
 ALL_STOP_WORDS: Final[frozenset[str]] = frozenset().union(*STOP_WORDS.values())
@@ -59,9 +59,32 @@ def fold(word: str) -> str:
     return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
 
 
+SHORTHANDS: Final[dict[str, str]] = {
+    # French texting
+    "pr": "pour", "koi": "quoi", "ki": "qui", "ke": "que", "qd": "quand", "cmt": "comment",
+    "pk": "pourquoi", "pq": "pourquoi", "pkoi": "pourquoi", "cb": "combien", "bcp": "beaucoup", "tt": "tout",
+    "tjs": "toujours", "jsuis": "je suis", "jsui": "je suis", "chui": "je suis", "jveux": "je veux",
+    "jpeux": "je peux", "jpense": "je pense", "jai": "j ai", "ya": "il y a", "dc": "donc", "ds": "dans",
+    "slt": "salut", "bjr": "bonjour", "mrc": "merci", "mrci": "merci",
+    # Flemish and Dutch texting
+    "wa": "wat", "da": "dat", "nie": "niet", "kzou": "ik zou", "kheb": "ik heb", "kben": "ik ben",
+    "kga": "ik ga", "kwil": "ik wil", "kmag": "ik mag", "kan'k": "kan ik", "gij": "jij", "ge": "je",
+    "hvl": "hoeveel", "wnr": "wanneer", "mss": "misschien", "ff": "even", "tis": "het is",
+    # English texting
+    "r": "are", "pls": "please", "plz": "please", "hw": "how", "wen": "when", "abt": "about", "bc": "because",
+    "cuz": "because", "idk": "i dont know",
+}  # fmt: skip
+"""Texting shorthand, folded, and the words it stands for: "c koi les conditions pr mirai" asks what
+"c'est quoi les conditions pour MIRAI" asks, instead of carrying words the knowledge base has never seen."""
+
+
 def normalize(text: str) -> str:
-    """Folded text with punctuation collapsed to single spaces."""
-    return _NON_WORD.sub(" ", fold(text)).strip()
+    """Folded text with punctuation collapsed to single spaces, texting shorthand written out."""
+    collapsed = _NON_WORD.sub(" ", fold(text)).strip()
+    tokens = collapsed.split()
+    if not any(token in SHORTHANDS for token in tokens):
+        return collapsed
+    return " ".join(SHORTHANDS.get(token, token) for token in tokens)
 
 
 def words(text: str) -> list[str]:

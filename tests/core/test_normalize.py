@@ -46,6 +46,9 @@ def test_fold(word, folded):
         ("I'm 19, can I apply?", "i m 19 can i apply"),
         ("  many   blanks\tand\nlines  ", "many blanks and lines"),
         ("mirai.age", "mirai age"),
+        ("slt c koi les conditions pr mirai", "salut c quoi les conditions pour mirai"),  # texting shorthand
+        ("wa kost da, kzou graag gaan", "wat kost dat ik zou graag gaan"),
+        ("kan ik ni gaan", "kan ik ni gaan"),  # "kan" is Dutch, "ni" French: neither is shorthand
         ("?!…", ""),
         ("", ""),
     ],
