@@ -156,3 +156,28 @@ def test_how_to_apply_naming_no_programme_asks_which_one(engine: Engine, questio
 )
 def test_how_to_apply_for_mirai_is_answered(engine: Engine, question: str) -> None:
     assert answered_id(engine.snapshot.matcher.match(question)) == "mirai.application"
+
+
+@pytest.mark.parametrize(
+    ("message", "expected"),
+    [
+        ("salut, c'est quoi les conditions pour mirai", "mirai.requirements"),
+        ("slt c koi les conditions pr mirai", "mirai.requirements"),
+    ],
+)
+def test_a_greeting_followed_by_a_question_gets_the_answer(engine: Engine, message: str, expected: str) -> None:
+    """Small talk explains only the greeting of such a message; the question is what is answered."""
+    matcher = engine.snapshot.matcher
+    assert matcher.scores(message)[0].entry.kind == "smalltalk"  # the greeting's words alone score highest
+
+    assert answered_id(matcher.match(message)) == expected
+
+
+@pytest.mark.parametrize(
+    "message", ["salut tout le monde", "hoi allemaal", "bonjour, j'ai une question", "are you a bot?"]
+)
+def test_small_talk_alone_gets_the_small_talk_reply(engine: Engine, message: str) -> None:
+    result = engine.snapshot.matcher.match(message)
+
+    assert isinstance(result, Answer)
+    assert result.entry.kind == "smalltalk"
