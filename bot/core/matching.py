@@ -55,9 +55,9 @@ class MatcherSettings:
     suggest_window: float = 0.15
     """Suggestions are the entries scoring within this of the best one."""
     max_suggestions: int = 3
-    smalltalk_coverage: float = 0.8
-    """Small talk is the reply only when it explains this much of the message; a greeting followed by a
-    question is the question."""
+    smalltalk_coverage: float = 0.6
+    """Small talk explaining less of the message than this gives way to an entry that answers the rest of
+    it: a greeting followed by a question is the question."""
     fuzzy_cutoff: float = 80.0
     """``fuzz.ratio`` from which an unknown word counts as a variant of a known one."""
     fuzzy_min_length: int = 4
@@ -265,8 +265,11 @@ class Matcher:
         lang = language_of(tokens)
         settings = self.settings
         if ranked and ranked[0].entry.kind == "smalltalk" and ranked[0].coverage < settings.smalltalk_coverage:
-            # "Salut, c'est quoi les conditions pour MIRAI ?" greets and asks: the question is answered.
-            ranked = [scored for scored in ranked if scored.entry.kind != "smalltalk"]
+            # "Salut, c'est quoi les conditions pour MIRAI ?" greets and asks: when the rest of the message
+            # makes a question an entry answers, that is the reply ("thanks a lot, that helped!" stays thanks).
+            rest = [scored for scored in ranked if scored.entry.kind != "smalltalk"]
+            if rest and rest[0].score >= settings.answer_threshold * 100:
+                ranked = rest
         if not ranked or ranked[0].score < settings.suggest_threshold * 100:
             return NoMatch(
                 score=ranked[0].score if ranked else 0.0,

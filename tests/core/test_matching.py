@@ -181,3 +181,14 @@ def test_small_talk_alone_gets_the_small_talk_reply(engine: Engine, message: str
 
     assert isinstance(result, Answer)
     assert result.entry.kind == "smalltalk"
+
+
+@pytest.mark.parametrize(
+    "message", ["thanks so much, that was useful", "merci beaucoup pour les infos", "dank je, dat was duidelijk"]
+)
+def test_thanks_with_more_words_is_still_small_talk(engine: Engine, message: str) -> None:
+    """Thanks explained only in part by the small-talk entry stay thanks when the rest answers nothing."""
+    result = engine.snapshot.matcher.match(message)
+
+    assert isinstance(result, Answer)
+    assert result.entry.kind == "smalltalk"
