@@ -496,8 +496,9 @@ class Matcher:
                 added.append((counterpart, value, cov, ex))
                 taken.add(counterpart)
             elif value > score[at]:
+                if score[at] < self.settings.answer_threshold:  # not an answer on its own words
+                    taken.add(counterpart)
                 score[at], coverage[at], example[at] = value, cov, ex
-                taken.add(counterpart)
         if added:
             entries = np.concatenate((entries, np.array([a[0] for a in added], dtype=np.int64)))
             score = np.concatenate((score, [a[1] for a in added]))

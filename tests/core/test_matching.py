@@ -192,3 +192,13 @@ def test_thanks_with_more_words_is_still_small_talk(engine: Engine, message: str
 
     assert isinstance(result, Answer)
     assert result.entry.kind == "smalltalk"
+
+
+def test_an_entry_answering_on_its_own_words_is_answered_even_when_its_counterpart_lends_more(engine: Engine) -> None:
+    """JET's application entry answers "where do I find the JET application form?" on its own words; MIRAI's
+    application entry, of the same theme, fits "application form" better, and lends it a higher score: that
+    does not turn the answer into a suggestion."""
+    matcher = engine.snapshot.matcher
+    question = "where do I find the JET application form?"
+
+    assert answered_id(matcher.match(question)) == "jet.application"
