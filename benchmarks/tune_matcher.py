@@ -31,7 +31,7 @@ DECISION = {
     "answer_threshold": (0.40, 0.45, 0.50),
     "margin": (0.02, 0.03),
     "min_coverage": (0.0, 0.3, 0.35, 0.4),
-    "min_example": (0.0, 0.4, 0.45, 0.5),
+    "min_example": (0.0, 0.37, 0.4, 0.45),
 }
 """Settings that only change the decision: swapped on the same Matcher."""
 
