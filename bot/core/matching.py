@@ -171,6 +171,9 @@ class Matcher:
         def word_id(word: str) -> int:
             return vocabulary.setdefault(word, len(vocabulary))
 
+        # Examples made of function words only ("what can you do", "tu es qui") hold no word to score: they
+        # are matched whole, the message normalised as they are.
+        self._phrases: dict[str, tuple[int, Lang]] = {}
         for entry_index, entry in enumerate(self._entries):
             for lang, question in entry.questions.items():
                 ids = sorted({word_id(word) for word in content_words(question)})
@@ -178,6 +181,8 @@ class Matcher:
                     example_words.append(ids)
                     example_entry.append(entry_index)
                     example_lang.append(LANGUAGES.index(lang))
+                elif phrase := normalize(question):
+                    self._phrases.setdefault(phrase, (entry_index, lang))
             for keyword in entry.keywords:
                 for word in content_words(keyword):
                     entry_keywords.setdefault(word_id(word), set()).add(entry_index)
@@ -259,6 +264,9 @@ class Matcher:
         """Decide what the bot should do with this question."""
         normalized = normalize(text)
         tokens = normalized.split()
+        if (phrase := self._phrases.get(normalized)) is not None:
+            entry_index, phrase_lang = phrase
+            return Answer(self._entries[entry_index], 100.0, language_of(tokens), phrase_lang)
         ranked, example_lang, evidence, named = self._rank_words(
             normalized, tokens, limit=self.settings.max_suggestions + 4
         )

@@ -218,3 +218,23 @@ def test_words_only_the_other_programme_holds_suggest_the_named_programmes_entry
     without = Matcher(knowledge, replace(matcher.settings, counterpart_factor=0.0))
     assert without.scores("i have adhd, can i join jet")[0].entry.id == "mirai.health"
     assert answered_id(matcher.match("i have adhd, can i join mirai")) == "mirai.health"
+
+
+def test_an_example_of_function_words_only_is_matched_whole() -> None:
+    """ "What can you do" holds no word to score (every one is a function word): it is matched as a whole
+    message, and so are the same words with other case and punctuation; a longer message is scored as usual."""
+    greeting = Entry(
+        id="smalltalk.greeting",
+        kind="smalltalk",
+        title=_text("hello"),
+        answer=_text("hello!"),
+        questions=Examples(en=("hello", "what can you do"), fr=("salut",), nl=("hallo",)),
+    )
+    knowledge = KnowledgeBase(entries=(*_knowledge().entries, greeting), programmes=_knowledge().programmes)
+    matcher = Matcher(knowledge)
+
+    result = matcher.match("What can you do?!")
+    assert isinstance(result, Answer)
+    assert result.entry.id == "smalltalk.greeting"
+    longer = matcher.match("what can you do about my passport")
+    assert not (isinstance(longer, Answer) and longer.entry.id == "smalltalk.greeting")
