@@ -331,9 +331,7 @@ class Matcher:
         return self._named(content_words(text), normalize(text))
 
     def _named(self, query: list[str], normalized: str) -> frozenset[str]:
-        words = self._programme_words
-        # "JETs" and "CIRs" (participants, posts) name their programme as surely as "JET" and "CIR" do.
-        found = {words[word] if word in words else words[word[:-1]] for word in query if _names(word, words)}
+        found = {p for word in query if (p := _programme_named(word, self._programme_words)) is not None}
         padded = f" {normalized} "
         found.update(p for phrase, p in self._programme_phrases if f" {phrase} " in padded)
         return frozenset(found)
@@ -483,7 +481,6 @@ class Matcher:
         apply for JET?" finds its words in MIRAI's health entry, and its answer in JET's criteria, which cover
         health for JET."""
         factor = self.settings.counterpart_factor
-        position = {int(entry): i for i, entry in enumerate(entries.tolist())}
         lent: dict[int, tuple[float, float, float]] = {}
         for i in np.flatnonzero(other & (score > 0)).tolist():
             for theme in self._entries[int(entries[i])].theme:
@@ -495,6 +492,7 @@ class Matcher:
                     lent[counterpart] = (value, float(coverage[i]), float(example[i]))
         if not lent:
             return entries, score, coverage, example, frozenset()
+        position = {entry: i for i, entry in enumerate(entries.tolist())}
         score, coverage, example = score.copy(), coverage.copy(), example.copy()
         added: list[tuple[int, float, float, float]] = []
         taken: set[int] = set()
@@ -563,9 +561,13 @@ class Matcher:
         return found
 
 
-def _names(word: str, programme_words: dict[str, str]) -> bool:
-    """Whether a question word is a programme's name or keyword, or its plural."""
-    return word in programme_words or (len(word) > 3 and word[-1] == "s" and word[:-1] in programme_words)
+def _programme_named(word: str, programme_words: dict[str, str]) -> str | None:
+    """The programme a question word names, as its name or keyword or their plural: "JETs" and "CIRs"
+    (participants, posts) name JET as surely as "JET" and "CIR" do."""
+    found = programme_words.get(word)
+    if found is None and len(word) > 3 and word.endswith("s"):
+        found = programme_words.get(word[:-1])
+    return found
 
 
 def _inverted_index(documents: list[list[int]], n_words: int) -> tuple[IntArray, IntArray]:

@@ -68,7 +68,7 @@ SHORTHANDS: Final[dict[str, str]] = {
     "slt": "salut", "bjr": "bonjour", "mrc": "merci", "mrci": "merci",
     # Flemish and Dutch texting
     "wa": "wat", "da": "dat", "nie": "niet", "kzou": "ik zou", "kheb": "ik heb", "kben": "ik ben",
-    "kga": "ik ga", "kwil": "ik wil", "kmag": "ik mag", "kan'k": "kan ik", "gij": "jij", "ge": "je",
+    "kga": "ik ga", "kwil": "ik wil", "kmag": "ik mag", "gij": "jij", "ge": "je",
     "hvl": "hoeveel", "wnr": "wanneer", "mss": "misschien", "ff": "even", "tis": "het is",
     # English texting
     "r": "are", "pls": "please", "plz": "please", "hw": "how", "wen": "when", "abt": "about", "bc": "because",

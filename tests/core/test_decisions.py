@@ -12,7 +12,7 @@ from rapidfuzz import fuzz, process
 from bot.core.conversation import reply_to_question
 from bot.core.evaluation import LabelledQuestion, answered_id, describe, evaluate, outcome_table
 from bot.core.evaluation import outcome as outcome_of
-from bot.core.knowledge import Entry, Examples, KnowledgeBase, Programme
+from bot.core.knowledge import Entry, EntryKind, Examples, KnowledgeBase, Programme
 from bot.core.matching import Answer, Matcher, Suggestions
 from bot.core.text import Text
 from bot.core.views import ShowEntry
@@ -22,9 +22,12 @@ def _text(value: str) -> Text:
     return Text(en=value, fr=value, nl=value)
 
 
-def _entry(entry_id: str, programme: str | None, questions: list[str], theme: str | None = None) -> Entry:
+def _entry(
+    entry_id: str, programme: str | None, questions: list[str], theme: str | None = None, kind: EntryKind = "answer"
+) -> Entry:
     return Entry(
         id=entry_id,
+        kind=kind,
         title=_text(entry_id),
         answer=_text(f"answer of {entry_id}"),
         questions=Examples(en=tuple(questions), fr=tuple(questions), nl=tuple(questions)),
@@ -223,13 +226,7 @@ def test_words_only_the_other_programme_holds_suggest_the_named_programmes_entry
 def test_an_example_of_function_words_only_is_matched_whole() -> None:
     """ "What can you do" holds no word to score (every one is a function word): it is matched as a whole
     message, and so are the same words with other case and punctuation; a longer message is scored as usual."""
-    greeting = Entry(
-        id="smalltalk.greeting",
-        kind="smalltalk",
-        title=_text("hello"),
-        answer=_text("hello!"),
-        questions=Examples(en=("hello", "what can you do"), fr=("salut",), nl=("hallo",)),
-    )
+    greeting = _entry("smalltalk.greeting", None, ["hello", "what can you do"], kind="smalltalk")
     knowledge = KnowledgeBase(entries=(*_knowledge().entries, greeting), programmes=_knowledge().programmes)
     matcher = Matcher(knowledge)
 
